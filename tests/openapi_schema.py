@@ -1,0 +1,95 @@
+"""Validate JSON bodies against the schemas of the official OpenAPI spec.
+
+The spec lives beside the checkout in ``../shared/contract/openapi.yaml`` (OpenAPI 3.1, but with
+111 OpenAPI-3.0 style ``nullable: true`` flags, which JSON Schema ignores). We rewrite those into
+``type: [T, "null"]`` / ``anyOf [..., null]`` once, cache the parsed spec as JSON, and validate with
+jsonschema's Draft 2020-12 validator through a referencing registry, so ``$ref``s resolve as written.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pathlib
+from typing import Any
+
+import jsonschema
+import referencing
+import referencing.jsonschema
+
+__all__ = ["SPEC_PATH", "load_spec", "validator_for", "validate", "errors"]
+
+_ROOT = pathlib.Path(__file__).resolve().parents[1]
+SPEC_PATH = pathlib.Path(
+    os.environ.get("OAINB_OPENAPI", _ROOT.parent / "shared" / "contract" / "openapi.yaml")
+)
+_SPEC_URI = "urn:openai:openapi"
+
+
+def _fix_nullable(node: Any) -> Any:
+    if isinstance(node, dict):
+        node = {key: _fix_nullable(value) for key, value in node.items()}
+        if node.pop("nullable", False) is True:
+            kind = node.get("type")
+            if isinstance(kind, str):
+                node["type"] = [kind, "null"]
+                if "enum" in node and None not in node["enum"]:
+                    node["enum"] = [*node["enum"], None]
+            elif isinstance(kind, list):
+                if "null" not in kind:
+                    node["type"] = [*kind, "null"]
+            else:
+                node = {"anyOf": [node, {"type": "null"}]}
+        return node
+    if isinstance(node, list):
+        return [_fix_nullable(item) for item in node]
+    return node
+
+
+@functools.lru_cache(maxsize=1)
+def load_spec() -> dict[str, Any]:
+    """The spec as a dict, parsed once per process and cached on disk as JSON."""
+    import yaml
+
+    stat = SPEC_PATH.stat()
+    cache_dir = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
+    cache = cache_dir / "oainb-tests" / f"openapi-{stat.st_size}-{int(stat.st_mtime)}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    text = SPEC_PATH.read_text()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spec = json.loads(json.dumps(_fix_nullable(yaml.load(text, Loader=loader)), default=str))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(spec, default=str))
+    return spec
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> referencing.Registry:
+    resource = referencing.Resource.from_contents(
+        load_spec(), default_specification=referencing.jsonschema.DRAFT202012
+    )
+    return referencing.Registry().with_resource(_SPEC_URI, resource)
+
+
+@functools.lru_cache(maxsize=None)
+def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
+    """A validator for ``#/components/schemas/<schema_name>``."""
+    if schema_name not in load_spec()["components"]["schemas"]:
+        raise KeyError(f"no schema {schema_name!r} in {SPEC_PATH}")
+    schema = {"$ref": f"{_SPEC_URI}#/components/schemas/{schema_name}"}
+    return jsonschema.Draft202012Validator(schema, registry=_registry())
+
+
+def errors(schema_name: str, instance: Any) -> list[str]:
+    """Every violation of the named schema, as readable one-line strings (empty when valid)."""
+    found = validator_for(schema_name).iter_errors(instance)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:300]}" for e in found]
+
+
+def validate(schema_name: str, instance: Any) -> None:
+    """Raise ``AssertionError`` listing every violation of the named schema."""
+    problems = errors(schema_name, instance)
+    if problems:
+        raise AssertionError(f"{schema_name} violations:\n  " + "\n  ".join(problems[:20]))
