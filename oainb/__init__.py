@@ -4,9 +4,84 @@ from __future__ import annotations
 
 from typing import Any
 
+from oainb._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BudgetExceededError,
+    ConflictError,
+    InputError,
+    InternalServerError,
+    MissingDependencyError,
+    NotFoundError,
+    OainbError,
+    PermissionDeniedError,
+    RateLimitError,
+    StreamError,
+    UnprocessableEntityError,
+)
+from oainb._types import NOT_GIVEN, NotGiven
+from oainb.results import (
+    FunctionCall,
+    ImageGenerationCall,
+    OutputItem,
+    OutputMessage,
+    OutputText,
+    Reply,
+    ReplyEvent,
+    SpeechClip,
+    SpeechEvent,
+    Transcript,
+    TranscriptEvent,
+    TranscriptSegment,
+    TranscriptWord,
+    Usage,
+)
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_ipython_extension"]
+__all__ = [
+    "__version__",
+    "load_ipython_extension",
+    "NOT_GIVEN",
+    "NotGiven",
+    # results
+    "Reply",
+    "ReplyEvent",
+    "OutputItem",
+    "OutputMessage",
+    "OutputText",
+    "FunctionCall",
+    "ImageGenerationCall",
+    "Usage",
+    "Transcript",
+    "TranscriptWord",
+    "TranscriptSegment",
+    "TranscriptEvent",
+    "SpeechClip",
+    "SpeechEvent",
+    # errors
+    "OainbError",
+    "InputError",
+    "APIError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "StreamError",
+    "MissingDependencyError",
+    "BudgetExceededError",
+]
 
 
 def load_ipython_extension(ipython: Any) -> None:
