@@ -139,8 +139,8 @@ class SpeechEngine(Engine, Protocol):
 # OpenAI model families and the job each does. Checked in order: the transcription and speech
 # families contain "gpt-4o" too, so they must win over the text family.
 _FAMILIES: list[tuple[Kind, re.Pattern[str]]] = [
-    ("stt", re.compile(r"^(whisper(-\d+)?|gpt(-[\w.]+)?-transcribe([\w.-]*)?)$")),
-    ("tts", re.compile(r"^(tts-1(-hd)?([\w.-]*)?|gpt(-[\w.]+)?-tts([\w.-]*)?)$")),
+    ("stt", re.compile(r"^(whisper(-\d+)?|gpt(-[\w.]+)*-transcribe[\w.-]*)$")),
+    ("tts", re.compile(r"^(tts-1(-hd)?[\w.-]*|gpt(-[\w.]+)*-tts[\w.-]*)$")),
     ("text", re.compile(
         r"^(gpt-(3\.5|4|4o|4\.1|4\.5|5)[\w.:-]*|chatgpt-[\w.-]+|o\d(-[\w.-]+)?|codex-[\w.-]+)$")),
 ]
