@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from oainb._client import AsyncClient, Client
+from oainb._compat import SeedShapeWarning
 from oainb._exceptions import (
     APIConnectionError,
     APIError,
@@ -22,6 +24,14 @@ from oainb._exceptions import (
     RateLimitError,
     StreamError,
     UnprocessableEntityError,
+)
+from oainb._streaming import (
+    AsyncReplyStream,
+    AsyncSpeechStream,
+    AsyncTranscriptStream,
+    ReplyStream,
+    SpeechStream,
+    TranscriptStream,
 )
 from oainb._types import NOT_GIVEN, NotGiven
 from oainb.results import (
@@ -46,8 +56,18 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "load_ipython_extension",
+    "Client",
+    "AsyncClient",
     "NOT_GIVEN",
     "NotGiven",
+    "SeedShapeWarning",
+    # streams
+    "ReplyStream",
+    "AsyncReplyStream",
+    "TranscriptStream",
+    "AsyncTranscriptStream",
+    "SpeechStream",
+    "AsyncSpeechStream",
     # results
     "Reply",
     "ReplyEvent",

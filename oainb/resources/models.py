@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any, List
+
+from oainb._client import RequestOptions
+from oainb.resources._base import AsyncAPIResource, SyncAPIResource, parse_json
+
+__all__ = ["Models", "AsyncModels"]
+
+
+def _ids(body: Any) -> list[str]:
+    data = body.get("data", []) if isinstance(body, dict) else []
+    return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
+
+
+class Models(SyncAPIResource):
+    """`GET /models`."""
+
+    def list(self) -> List[str]:
+        """The ids of the models the backend serves.
+
+        Example:
+            >>> client.models.list()  # doctest: +SKIP
+            ['gpt-4o-mini', 'whisper-1', ...]
+        """
+        response = self._client.request(RequestOptions("GET", "/models"))
+        return _ids(parse_json(response))
+
+
+class AsyncModels(AsyncAPIResource):
+    """`GET /models`, async."""
+
+    async def list(self) -> List[str]:
+        """The ids of the models the backend serves."""
+        response = await self._client.request(RequestOptions("GET", "/models"))
+        return _ids(parse_json(response))
