@@ -39,9 +39,13 @@ __all__ = [
 SAMPLE_RATE = 16_000
 # Whisper's fallback schedule: temperature 0 means "start greedy, warm up when decoding fails".
 _FALLBACK = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-# On a non-English clip tiny.en still emits English-looking words, but with a mean per-token
-# log probability far below what it reaches on any intelligible English (measured around -0.3).
+# An English-only model cannot say which language it hears; it hears English words anyway. On
+# espeak-ng German/French/Spanish/Italian its output gives itself away by one of: a low mean token
+# log probability, a repetition loop (high compression ratio), or a high no-speech probability
+# with middling confidence. English speech measured -0.35..-0.93, ratio <= 1.6, no-speech <= 0.15.
 _FOREIGN_LOGPROB = -1.0
+_FOREIGN_COMPRESSION = 1.8
+_FOREIGN_NO_SPEECH = (0.3, -0.5)  # no_speech_prob above, while avg_logprob below
 
 
 class UnsupportedLanguageError(UnsupportedError):
@@ -314,7 +318,7 @@ class WhisperEngine:
 
         Raises:
             UnsupportedLanguageError: `language` is not English, or the audio does not sound
-                like English to the model (its mean token log probability is very low).
+                like English to the model (a heuristic on its confidence, see `_sounds_foreign`).
         """
         self._check_language(language, task="translate")
         stream = self.transcribe_stream(audio, prompt=prompt, temperature=temperature,
@@ -322,14 +326,11 @@ class WhisperEngine:
         for _ in stream:
             pass
         result = stream.result
-        if result.segments and not self.multilingual:
-            weights = [max(1, len(s.tokens)) for s in result.segments]
-            mean = sum(s.avg_logprob * w for s, w in zip(result.segments, weights)) / sum(weights)
-            if mean < _FOREIGN_LOGPROB:
-                raise UnsupportedLanguageError(
-                    f"The audio does not sound like English to the bundled {self.name} model "
-                    f"(mean log probability {mean:.2f}); it is English-only and cannot translate "
-                    "other languages. Use an OpenAI backend for translation.")
+        if result.segments and not self.multilingual and _sounds_foreign(result.segments):
+            raise UnsupportedLanguageError(
+                f"The audio does not sound like English to the bundled {self.name} model, which "
+                "is English-only and cannot translate other languages; send English audio or "
+                "use an OpenAI backend for translation.")
         return result
 
     def _check_language(self, language: str | None, *, task: str = "transcribe") -> None:
@@ -339,6 +340,21 @@ class WhisperEngine:
         raise UnsupportedLanguageError(
             f"The bundled {self.name} model is English-only and cannot {verb} language "
             f"{language!r}; send English audio (language 'en') or use an OpenAI backend.")
+
+
+def _sounds_foreign(segments: list[Segment]) -> bool:
+    """Heuristic (see `_FOREIGN_*`): would an English-only model be guessing at this audio?"""
+    weights = [max(1, len(s.tokens)) for s in segments]
+    total = sum(weights)
+
+    def mean(values: list[float]) -> float:
+        return sum(v * w for v, w in zip(values, weights)) / total
+
+    logprob = mean([s.avg_logprob for s in segments])
+    ratio = mean([s.compression_ratio for s in segments])
+    no_speech = mean([s.no_speech_prob for s in segments])
+    return (logprob < _FOREIGN_LOGPROB or ratio > _FOREIGN_COMPRESSION
+            or (no_speech > _FOREIGN_NO_SPEECH[0] and logprob < _FOREIGN_NO_SPEECH[1]))
 
 
 def _as_samples(audio: bytes | npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
