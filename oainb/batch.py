@@ -173,7 +173,10 @@ def _outcome(item: BatchItem) -> str:
 
 def result_cost(result: Any) -> Any:
     """The `CostEstimate` the library function attached to a result, if any."""
-    cost = getattr(result, "cost", None)
+    from oainb.display import annotations_of
+
+    info = annotations_of(result)
+    cost = info.cost if info is not None else getattr(result, "cost", None)
     return cost if hasattr(cost, "usd") else None
 
 
