@@ -18,7 +18,16 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
-__all__ = ["SPEC_PATH", "load_spec", "validator_for", "validate", "errors"]
+__all__ = [
+    "SPEC_PATH",
+    "load_spec",
+    "validator_for",
+    "validate",
+    "errors",
+    "declared_properties",
+    "request_errors",
+    "decode_multipart",
+]
 
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
 SPEC_PATH = pathlib.Path(
@@ -93,3 +102,92 @@ def validate(schema_name: str, instance: Any) -> None:
     problems = errors(schema_name, instance)
     if problems:
         raise AssertionError(f"{schema_name} violations:\n  " + "\n  ".join(problems[:20]))
+
+
+def _resolve(node: Any) -> Any:
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        return load_spec()["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return node
+
+
+@functools.lru_cache(maxsize=None)
+def declared_properties(schema_name: str) -> frozenset[str]:
+    """Every top-level property the schema declares, collected across allOf/anyOf/oneOf and $refs.
+
+    The spec's request schemas mostly do not forbid unknown keys, so `validate` alone would let
+    a Chat Completions name such as ``max_completion_tokens`` through; this closes that gap.
+    """
+    found: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        node = _resolve(node)
+        if not isinstance(node, dict) or id(node) in seen:
+            return
+        seen.add(id(node))
+        found.update(node.get("properties", {}))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for child in node.get(key, []):
+                walk(child)
+
+    walk(load_spec()["components"]["schemas"][schema_name])
+    return frozenset(found)
+
+
+def request_errors(schema_name: str, instance: Any) -> list[str]:
+    """Schema violations plus top-level keys the schema does not declare."""
+    problems = errors(schema_name, instance)
+    if isinstance(instance, dict):
+        unknown = sorted(set(instance) - declared_properties(schema_name))
+        problems += [f"{key}: not a declared property of {schema_name}" for key in unknown]
+    return problems
+
+
+# Multipart values arrive as strings; these fields are numbers or booleans in the spec.
+_FORM_NUMBERS = {"temperature", "threshold"}
+_FORM_INTEGERS = {"prefix_padding_ms", "silence_duration_ms"}
+_FORM_BOOLEANS = {"stream"}
+
+
+def _form_value(name: str, value: str) -> Any:
+    try:
+        if name in _FORM_NUMBERS:
+            return float(value)
+        if name in _FORM_INTEGERS:
+            return int(value)
+    except ValueError:
+        return value
+    if name in _FORM_BOOLEANS:
+        return {"true": True, "false": False}.get(value, value)
+    return value
+
+
+def decode_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/form-data body as the JSON object the spec's schema describes.
+
+    ``name[]`` fields become lists, ``name[key]`` fields nested objects, files the string
+    ``"<binary>"``; numbers and booleans are converted for the fields the spec types so.
+    """
+    import email.parser
+    import email.policy
+
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    out: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if part.get_filename() is not None:
+            out[str(name)] = "<binary>"
+            continue
+        text = part.get_payload(decode=True).decode()
+        key = str(name)
+        if key.endswith("[]"):
+            out.setdefault(key[:-2], []).append(text)
+        elif "[" in key and key.endswith("]"):
+            outer, inner = key[:-1].split("[", 1)
+            nested = out.setdefault(outer, {})
+            nested[inner] = _form_value(inner, text)
+        else:
+            out[key] = _form_value(key, text)
+    return out
