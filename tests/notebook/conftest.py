@@ -53,6 +53,7 @@ class FakeAPI:
     words: list[str] = field(default_factory=lambda: ["Hello", " world"])
     delay: float = 0.0
     drop_after: int | None = None
+    drop_always: bool = False
     background: bool = False
     requests: list[httpx.Request] = field(default_factory=list)
     sent: int = 0
@@ -79,10 +80,10 @@ class FakeAPI:
                                              "status": status, "output": [], "model": "gpt-4o-mini"})
         after = request.url.params.get("starting_after")
         events = self.events_after(int(after) if after is not None else None)
-        drop = self.drop_after is not None and sum(
-            1 for r in self.requests if "stream" in r.url.params or r.method == "POST") == 1
+        streams = sum(1 for r in self.requests if "stream" in r.url.params or r.method == "POST")
+        drop = self.drop_always or (self.drop_after is not None and streams == 1)
         if drop:
-            events = events[: self.drop_after]
+            events = events[: self.drop_after or 0]
         return events, drop
 
     def sync_handler(self, request: httpx.Request) -> httpx.Response:
