@@ -18,6 +18,8 @@ from fractions import Fraction
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import EngineError
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -63,8 +65,11 @@ _CODECS = {
 }
 
 
-class AudioDecodeError(ValueError):
+class AudioDecodeError(EngineError, ValueError):
     """The bytes are not audio FFmpeg can decode."""
+
+    code = "invalid_audio"
+    param = "file"
 
 
 class _Sink:

@@ -160,7 +160,10 @@ def vad_options(chunking_strategy: str | dict[str, Any] | None) -> Any:
     if chunking_strategy == "auto":
         return VadOptions()
     if not isinstance(chunking_strategy, dict) or chunking_strategy.get("type") != "server_vad":
-        raise EngineError("chunking_strategy must be 'auto' or an object with type 'server_vad'")
+        error = UnsupportedError("chunking_strategy must be 'auto' or an object with type "
+                                 "'server_vad'")
+        error.param = "chunking_strategy"
+        raise error
     options: dict[str, Any] = {}
     if chunking_strategy.get("threshold") is not None:
         options["threshold"] = float(chunking_strategy["threshold"])
