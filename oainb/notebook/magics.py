@@ -293,11 +293,35 @@ def _show_result(result: Any) -> None:
     publish_display_data(render_bundle(result))
 
 
+_QUESTION = re.compile(r"^(\s*)([\w.]+\s*=\s*)?%(respond|speak)\b(.*\?)\s*$")
+
+
+def _keep_question_marks(lines: list[str]) -> list[str]:
+    """Rewrite `%respond ... France?` into an explicit call before IPython sees the `?`.
+
+    IPython reads a line ending in `?` as a help request (`France?` → "Object not found"); for
+    these magics a trailing question mark belongs to the prompt.
+    """
+    if lines and lines[0].lstrip().startswith("%%"):
+        return lines
+    out = []
+    for line in lines:
+        match = _QUESTION.match(line)
+        if match:
+            indent, target, name, rest = match.groups()
+            line = f"{indent}{target or ''}get_ipython().run_line_magic({name!r}, {rest.strip()!r})\n"
+        out.append(line)
+    return out
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics and the display of results (`%load_ext oainb`)."""
     from oainb.results import Reply, SpeechClip, Transcript
 
     ipython.register_magics(OainbMagics(ipython))
+    cleanup = ipython.input_transformer_manager.cleanup_transforms
+    if _keep_question_marks not in cleanup:
+        cleanup.append(_keep_question_marks)
     formatter = ipython.display_formatter.ipython_display_formatter
     for cls in (Reply, Transcript, SpeechClip):
         formatter.for_type(cls, _show_result)
