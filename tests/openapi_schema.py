@@ -34,11 +34,17 @@ SPEC_PATH = pathlib.Path(
     os.environ.get("OAINB_OPENAPI", _ROOT.parent / "shared" / "contract" / "openapi.yaml")
 )
 _SPEC_URI = "urn:openai:openapi"
+_CACHE_VERSION = 2  # bump when the rewriting below changes
 
 
 def _fix_nullable(node: Any) -> Any:
     if isinstance(node, dict):
         node = {key: _fix_nullable(value) for key, value in node.items()}
+        if "discriminator" in node and "oneOf" in node:
+            # OpenAPI picks one branch by the discriminator; JSON Schema's oneOf instead fails
+            # when an object fits two branches (an easy input message with a content list fits
+            # both EasyInputMessage and InputMessage), so treat these unions as anyOf.
+            node["anyOf"] = node.pop("oneOf")
         if node.pop("nullable", False) is True:
             kind = node.get("type")
             if isinstance(kind, str):
@@ -63,7 +69,7 @@ def load_spec() -> dict[str, Any]:
 
     stat = SPEC_PATH.stat()
     cache_dir = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
-    cache = cache_dir / "oainb-tests" / f"openapi-{stat.st_size}-{int(stat.st_mtime)}.json"
+    cache = cache_dir / "oainb-tests" / f"openapi-{_CACHE_VERSION}-{stat.st_size}-{int(stat.st_mtime)}.json"
     if cache.exists():
         return json.loads(cache.read_text())
     text = SPEC_PATH.read_text()
