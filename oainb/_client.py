@@ -286,9 +286,11 @@ class BaseClient:
 
     def _make_connection_error(self, exc: Exception, request: httpx.Request) -> APIConnectionError:
         """Our own error for an httpx transport failure (its text redacted)."""
+        detail = redact(str(exc), self.api_key)
+        exc.args = (detail,)  # the cause is chained below: keep the key out of tracebacks too
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(request=request)
-        detail = redact(str(exc), self.api_key) or type(exc).__name__
+        detail = detail or type(exc).__name__
         return APIConnectionError(
             f"Could not reach {self.base_url} ({detail}); check the network and base_url.",
             request=request,

@@ -25,6 +25,7 @@ from typing import (
 
 import httpx
 
+from oainb._config import redact
 from oainb._exceptions import StreamError
 from oainb.results.events import ReplyEvent, SpeechEvent, TranscriptEvent
 from oainb.results.reply import OutputMessage, OutputText, Reply, parse_output_content, parse_output_item
@@ -514,11 +515,25 @@ _BROKEN = (
 )
 
 
+def _redact_error(exc: StreamError, secret: str | None) -> None:
+    """A server may echo the key in an error event; the message must not carry it on."""
+    exc.message = redact(exc.message, secret)
+    exc.args = (exc.message,)
+
+
 class _SyncStream(Generic[T]):
     """Opens the response on first use, yields what the state makes of it, closes on exit."""
 
-    def __init__(self, opener: Callable[[], httpx.Response], state: Any, *, raw: bool = False):
+    def __init__(
+        self,
+        opener: Callable[[], httpx.Response],
+        state: Any,
+        *,
+        raw: bool = False,
+        secret: str | None = None,
+    ):
         self._opener = opener
+        self._secret = secret
         self._state = state
         self._raw = raw
         self._response: httpx.Response | None = None
@@ -556,6 +571,9 @@ class _SyncStream(Generic[T]):
                     if self._state.done:
                         break
             self._state.finish()
+        except StreamError as exc:
+            _redact_error(exc, self._secret)
+            raise
         except httpx.HTTPError as exc:
             self._state.finish()
             raise StreamError(_BROKEN, reply=self._result()) from exc
@@ -581,9 +599,15 @@ class _AsyncStream(Generic[T]):
     """The async twin of `_SyncStream`, kept parallel line by line."""
 
     def __init__(
-        self, opener: Callable[[], Awaitable[httpx.Response]], state: Any, *, raw: bool = False
+        self,
+        opener: Callable[[], Awaitable[httpx.Response]],
+        state: Any,
+        *,
+        raw: bool = False,
+        secret: str | None = None,
     ):
         self._opener = opener
+        self._secret = secret
         self._state = state
         self._raw = raw
         self._response: httpx.Response | None = None
@@ -623,6 +647,9 @@ class _AsyncStream(Generic[T]):
                     if self._state.done:
                         break
             self._state.finish()
+        except StreamError as exc:
+            _redact_error(exc, self._secret)
+            raise
         except httpx.HTTPError as exc:
             self._state.finish()
             raise StreamError(_BROKEN, reply=self._result()) from exc

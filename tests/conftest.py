@@ -12,8 +12,9 @@ import pytest
 
 from tests.openapi_schema import decode_multipart, request_errors
 
+pytest_plugins = ["pytester"]
 if (pathlib.Path(__file__).parent / "server_fixture.py").exists():
-    pytest_plugins = ["tests.server_fixture"]
+    pytest_plugins.append("tests.server_fixture")
 
 _ENV_PREFIXES = ("OAINB_",)
 _ENV_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")

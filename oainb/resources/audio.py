@@ -179,7 +179,8 @@ class Transcriptions(SyncAPIResource):
         options = build_transcription_options(file, fields, extra_body=extra_body, timeout=timeout)
         if stream:
             state = TranscriptStreamState(model=model, response_format=fields.get("response_format"))
-            transcript_stream = TranscriptStream(lambda: self._client.request(options), state)
+            transcript_stream = TranscriptStream(lambda: self._client.request(options), state, secret=self._client.api_key
+            )
             transcript_stream._open()
             return transcript_stream
         return parse_transcript(self._client.request(options), fields)
@@ -215,7 +216,8 @@ class AsyncTranscriptions(AsyncAPIResource):
         options = build_transcription_options(file, fields, extra_body=extra_body, timeout=timeout)
         if stream:
             state = TranscriptStreamState(model=model, response_format=fields.get("response_format"))
-            transcript_stream = AsyncTranscriptStream(lambda: self._client.request(options), state)
+            transcript_stream = AsyncTranscriptStream(lambda: self._client.request(options), state, secret=self._client.api_key
+            )
             await transcript_stream._open()
             return transcript_stream
         return parse_transcript(await self._client.request(options), fields)
@@ -319,7 +321,8 @@ class Speech(SyncAPIResource):
         options = build_speech_options(fields, stream=True, extra_body=extra_body, timeout=timeout)
         state = SpeechStreamState(sse=stream_format == "sse", clip=_speech_clip(fields))
         return SpeechStream(
-            lambda: self._client.request(options), state, raw=stream_format != "sse"
+            lambda: self._client.request(options), state, raw=stream_format != "sse",
+            secret=self._client.api_key,
         )
 
 
@@ -368,7 +371,8 @@ class AsyncSpeech(AsyncAPIResource):
         options = build_speech_options(fields, stream=True, extra_body=extra_body, timeout=timeout)
         state = SpeechStreamState(sse=stream_format == "sse", clip=_speech_clip(fields))
         return AsyncSpeechStream(
-            lambda: self._client.request(options), state, raw=stream_format != "sse"
+            lambda: self._client.request(options), state, raw=stream_format != "sse",
+            secret=self._client.api_key,
         )
 
 

@@ -151,7 +151,9 @@ class Responses(SyncAPIResource):
             extra_headers=extra_headers, timeout=timeout,
         )
         if stream:
-            reply_stream = ReplyStream(lambda: self._client.request(options), ReplyStreamState())
+            reply_stream = ReplyStream(lambda: self._client.request(options), ReplyStreamState(),
+                secret=self._client.api_key,
+            )
             reply_stream._open()
             return reply_stream
         return Reply.model_validate(parse_json(self._client.request(options)))
@@ -184,7 +186,8 @@ class Responses(SyncAPIResource):
                 timeout=timeout,
             )
         state = ReplyStreamState(starting_after=starting_after)
-        return ReplyStream(lambda: self._client.request(options), state)
+        return ReplyStream(lambda: self._client.request(options), state, secret=self._client.api_key
+            )
 
     def retrieve(self, response_id: str, *, include: Iterable[str] | None = None) -> Reply:
         """Fetch a stored reply by id (poll a background reply with it)."""
@@ -248,7 +251,9 @@ class AsyncResponses(AsyncAPIResource):
             extra_headers=extra_headers, timeout=timeout,
         )
         if stream:
-            reply_stream = AsyncReplyStream(lambda: self._client.request(options), ReplyStreamState())
+            reply_stream = AsyncReplyStream(lambda: self._client.request(options), ReplyStreamState(),
+                secret=self._client.api_key,
+            )
             await reply_stream._open()
             return reply_stream
         return Reply.model_validate(parse_json(await self._client.request(options)))
@@ -272,7 +277,8 @@ class AsyncResponses(AsyncAPIResource):
                 timeout=timeout,
             )
         state = ReplyStreamState(starting_after=starting_after)
-        return AsyncReplyStream(lambda: self._client.request(options), state)
+        return AsyncReplyStream(lambda: self._client.request(options), state, secret=self._client.api_key
+            )
 
     async def retrieve(self, response_id: str, *, include: Iterable[str] | None = None) -> Reply:
         """Fetch a stored reply by id (poll a background reply with it)."""
