@@ -14,11 +14,13 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from typing_extensions import Self
 
 from oainb._config import ClientConfig, redact, resolve_config
 from oainb._exceptions import (
@@ -39,17 +41,17 @@ from oainb._files import Upload
 from oainb._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from oainb.resources.audio import Audio, AsyncAudio
+    from oainb.resources.audio import AsyncAudio, Audio
     from oainb.resources.models import AsyncModels, Models
     from oainb.resources.responses import AsyncResponses, Responses
 
 __all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "AsyncClient",
     "BaseClient",
     "Client",
-    "AsyncClient",
     "RequestOptions",
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_MAX_RETRIES",
     "backoff_delay",
     "retry_after_seconds",
 ]
@@ -155,8 +157,12 @@ class BaseClient:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         config = resolve_config(
-            api_key=api_key, base_url=None if base_url is None else str(base_url),
-            organization=organization, project=project, backend=backend, environ=environ,
+            api_key=api_key,
+            base_url=None if base_url is None else str(base_url),
+            organization=organization,
+            project=project,
+            backend=backend,
+            environ=environ,
         )
         if config.backend == "local":
             config = self._local_config()
@@ -227,7 +233,11 @@ class BaseClient:
         return _to_timeout(options.timeout)
 
     def _build_request(
-        self, options: RequestOptions, *, retries_taken: int = 0, files: Mapping[str, Any] | None = None
+        self,
+        options: RequestOptions,
+        *,
+        retries_taken: int = 0,
+        files: Mapping[str, Any] | None = None,
     ) -> httpx.Request:
         """The `httpx.Request` for `options`; `files` maps field names to open file tuples."""
         url = self.base_url + "/" + options.path.lstrip("/")
@@ -243,7 +253,9 @@ class BaseClient:
         )
 
     def _max_retries(self, options: RequestOptions) -> int:
-        return self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries
+        return (
+            self.max_retries if isinstance(options.max_retries, NotGiven) else options.max_retries
+        )
 
     def _should_retry(self, response: httpx.Response) -> bool:
         """Whether a failed status is worth another attempt (before looking at delays)."""
@@ -273,15 +285,29 @@ class BaseClient:
             return None
         delay = self._retry_delay(retries_taken, response.headers)
         if delay is not None:
-            log.info("HTTP %s; retrying in %.2fs (retry %d of %d)", response.status_code, delay, retries_taken + 1, max_retries)
+            log.info(
+                "HTTP %s; retrying in %.2fs (retry %d of %d)",
+                response.status_code,
+                delay,
+                retries_taken + 1,
+                max_retries,
+            )
         return delay
 
-    def _retry_after_error(self, exc: Exception, retries_taken: int, max_retries: int) -> float | None:
+    def _retry_after_error(
+        self, exc: Exception, retries_taken: int, max_retries: int
+    ) -> float | None:
         """Delay before retrying after a connection error or timeout, or None to raise."""
         if retries_taken >= max_retries:
             return None
         delay = backoff_delay(retries_taken, self._rand)
-        log.info("%s; retrying in %.2fs (retry %d of %d)", type(exc).__name__, delay, retries_taken + 1, max_retries)
+        log.info(
+            "%s; retrying in %.2fs (retry %d of %d)",
+            type(exc).__name__,
+            delay,
+            retries_taken + 1,
+            max_retries,
+        )
         return delay
 
     def _make_connection_error(self, exc: Exception, request: httpx.Request) -> APIConnectionError:
@@ -302,8 +328,13 @@ class BaseClient:
         error = body.get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
         status = response.status_code
-        cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
-        detail = str(error.get("message") or (body if isinstance(body, str) and body else response.reason_phrase))
+        cls = _STATUS_ERRORS.get(status) or (
+            InternalServerError if status >= 500 else APIStatusError
+        )
+        detail = str(
+            error.get("message")
+            or (body if isinstance(body, str) and body else response.reason_phrase)
+        )
         hint = _HINTS.get(cls, "see the API reference")
         if cls is RateLimitError and error.get("code") == "insufficient_quota":
             hint = "add credit to the account; retrying will not help"
@@ -405,9 +436,15 @@ class Client(BaseClient):
         environ: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, organization=organization, project=project,
-            timeout=timeout, max_retries=max_retries, backend=backend,
-            default_headers=default_headers, environ=environ,
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            backend=backend,
+            default_headers=default_headers,
+            environ=environ,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=True)
@@ -473,7 +510,7 @@ class Client(BaseClient):
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -504,9 +541,15 @@ class AsyncClient(BaseClient):
         environ: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, organization=organization, project=project,
-            timeout=timeout, max_retries=max_retries, backend=backend,
-            default_headers=default_headers, environ=environ,
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            backend=backend,
+            default_headers=default_headers,
+            environ=environ,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout, follow_redirects=True)
@@ -572,7 +615,7 @@ class AsyncClient(BaseClient):
         if self._owns_http:
             await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 
 __all__ = [
     "SeedShapeWarning",
-    "normalize_response_params",
     "normalize_chunking_strategy",
+    "normalize_response_params",
     "reset_warnings",
 ]
 
@@ -21,8 +21,18 @@ _warned: set[str] = set()
 
 # Fields the image_generation tool takes; DALL-E-only options are dropped (SEED_DIFFS row 4).
 _IMAGE_TOOL_KEYS = {
-    "type", "model", "quality", "size", "output_format", "output_compression", "background",
-    "moderation", "partial_images", "input_fidelity", "input_image_mask", "action",
+    "type",
+    "model",
+    "quality",
+    "size",
+    "output_format",
+    "output_compression",
+    "background",
+    "moderation",
+    "partial_images",
+    "input_fidelity",
+    "input_image_mask",
+    "action",
 }
 
 
@@ -55,7 +65,9 @@ def normalize_response_params(params: dict[str, Any]) -> dict[str, Any]:
     for alias in ("max_completion_tokens", "max_tokens"):
         if alias in params:
             value = params.pop(alias)
-            _warn_once(alias, f"{alias} is a Chat Completions name; sending max_output_tokens instead.")
+            _warn_once(
+                alias, f"{alias} is a Chat Completions name; sending max_output_tokens instead."
+            )
             if params.get("max_output_tokens") is None:
                 params["max_output_tokens"] = value
     if isinstance(params.get("input"), list):
@@ -84,7 +96,10 @@ def _normalize_part(part: Any, role: Any) -> Any:
         _warn_once("part:text", "content part type 'text' is now 'input_text'; rewrote it.")
         return {**part, "type": "output_text" if role == "assistant" else "input_text"}
     if kind == "image_url":
-        _warn_once("part:image_url", "content part 'image_url' is now 'input_image' with a plain URL; rewrote it.")
+        _warn_once(
+            "part:image_url",
+            "content part 'image_url' is now 'input_image' with a plain URL; rewrote it.",
+        )
         url = part.get("image_url")
         detail = part.get("detail")
         if isinstance(url, dict):
@@ -93,7 +108,8 @@ def _normalize_part(part: Any, role: Any) -> Any:
         return {"type": "input_image", "image_url": url, "detail": detail or "auto"}
     if kind == "file":
         _warn_once("part:file", "content part 'file' is now 'input_file'; rewrote it.")
-        inner = part.get("file") if isinstance(part.get("file"), dict) else {}
+        found = part.get("file")
+        inner: dict[str, Any] = found if isinstance(found, dict) else {}
         rest = {k: v for k, v in part.items() if k not in ("type", "file")}
         return {"type": "input_file", **inner, **rest}
     if kind == "input_image" and "detail" not in part:
@@ -106,7 +122,9 @@ def _normalize_tool(tool: Any) -> Any:
         return tool
     kind = tool.get("type")
     if kind in ("file_search", "function") and isinstance(tool.get(kind), dict):
-        _warn_once(f"tool:{kind}", f"the {kind} tool is flat now; moved the nested '{kind}' keys up.")
+        _warn_once(
+            f"tool:{kind}", f"the {kind} tool is flat now; moved the nested '{kind}' keys up."
+        )
         nested = tool[kind]
         tool = {**{k: v for k, v in tool.items() if k != kind}, **nested}
     if kind == "function":  # the spec requires both keys, as null when unused
@@ -114,7 +132,9 @@ def _normalize_tool(tool: Any) -> Any:
     if kind in ("dalle", "dall-e", "dall_e"):
         dropped = sorted(set(tool) - _IMAGE_TOOL_KEYS)
         note = f" (dropped {', '.join(dropped)})" if dropped else ""
-        _warn_once("tool:dalle", f"there is no '{kind}' tool; sending 'image_generation' instead{note}.")
+        _warn_once(
+            "tool:dalle", f"there is no '{kind}' tool; sending 'image_generation' instead{note}."
+        )
         tool = {k: v for k, v in tool.items() if k in _IMAGE_TOOL_KEYS}
         tool["type"] = "image_generation"
     return tool
@@ -122,7 +142,9 @@ def _normalize_tool(tool: Any) -> Any:
 
 def _normalize_text_format(fmt: dict[str, Any]) -> dict[str, Any]:
     if fmt.get("type") == "json_schema" and isinstance(fmt.get("json_schema"), dict):
-        _warn_once("text:json_schema", "text.format is flat now; moved the nested 'json_schema' keys up.")
+        _warn_once(
+            "text:json_schema", "text.format is flat now; moved the nested 'json_schema' keys up."
+        )
         return {"type": "json_schema", **fmt["json_schema"]}
     return fmt
 
@@ -141,9 +163,15 @@ def normalize_chunking_strategy(strategy: Any) -> Any:
         return strategy
     strategy = copy.deepcopy(strategy)
     if isinstance(strategy.get("server_vad"), dict):
-        _warn_once("vad:nested", "chunking_strategy is flat now: {'type': 'server_vad', ...}; rewrote it.")
+        _warn_once(
+            "vad:nested", "chunking_strategy is flat now: {'type': 'server_vad', ...}; rewrote it."
+        )
         nested = strategy.pop("server_vad")
-        strategy = {"type": "server_vad", **{k: v for k, v in strategy.items() if k != "type"}, **nested}
+        strategy = {
+            "type": "server_vad",
+            **{k: v for k, v in strategy.items() if k != "type"},
+            **nested,
+        }
     if "silence_timeout_ms" in strategy:
         _warn_once("vad:silence", "silence_timeout_ms is called silence_duration_ms; renamed it.")
         value = strategy.pop("silence_timeout_ms")

@@ -7,12 +7,12 @@ does), so tests never have to patch `os.environ`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from oainb._exceptions import InputError
 
-__all__ = ["ClientConfig", "resolve_config", "DEFAULT_BASE_URL", "BACKENDS", "redact"]
+__all__ = ["BACKENDS", "DEFAULT_BASE_URL", "ClientConfig", "redact", "resolve_config"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 BACKENDS = ("local", "openai")

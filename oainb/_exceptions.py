@@ -28,23 +28,23 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import httpx
 
 __all__ = [
-    "OainbError",
-    "InputError",
-    "APIError",
     "APIConnectionError",
-    "APITimeoutError",
+    "APIError",
     "APIStatusError",
-    "BadRequestError",
+    "APITimeoutError",
     "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "UnprocessableEntityError",
-    "RateLimitError",
-    "InternalServerError",
-    "StreamError",
-    "MissingDependencyError",
+    "BadRequestError",
     "BudgetExceededError",
+    "ConflictError",
+    "InputError",
+    "InternalServerError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "OainbError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StreamError",
+    "UnprocessableEntityError",
 ]
 
 
@@ -182,7 +182,7 @@ class BudgetExceededError(OainbError):
 
 def _has_request(response: httpx.Response) -> bool:
     try:
-        response.request
+        _ = response.request
     except RuntimeError:
         return False
     return True

@@ -7,7 +7,7 @@ from types import ModuleType
 
 from oainb._exceptions import MissingDependencyError
 
-__all__ = ["require", "missing_dependency"]
+__all__ = ["missing_dependency", "require"]
 
 
 def missing_dependency(what: str, extra: str) -> MissingDependencyError:

@@ -6,12 +6,20 @@ import contextlib
 import io
 import mimetypes
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from oainb._exceptions import InputError
 
-__all__ = ["Upload", "to_upload", "sniff_extension", "AUDIO_EXTENSIONS", "MAX_UPLOAD_BYTES", "content_type_for"]
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "MAX_UPLOAD_BYTES",
+    "Upload",
+    "content_type_for",
+    "sniff_extension",
+    "to_upload",
+]
 
 #: The API's upload limit for audio files.
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -34,7 +42,9 @@ _DEFAULT_NAME = "audio.wav"
 def content_type_for(filename: str) -> str:
     """The content type to send for `filename`, from its extension."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    return AUDIO_EXTENSIONS.get(ext) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return (
+        AUDIO_EXTENSIONS.get(ext) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    )
 
 
 @dataclass(frozen=True)
@@ -83,24 +93,40 @@ def to_upload(file: Any, *, param: str = "file") -> Upload:
     if isinstance(file, tuple) and len(file) == 2 and isinstance(file[0], str):
         inner = to_upload(file[1], param=param)
         return Upload(
-            filename=file[0], content_type=content_type_for(file[0]), size=inner.size,
-            path=inner.path, data=inner.data, fileobj=inner.fileobj,
+            filename=file[0],
+            content_type=content_type_for(file[0]),
+            size=inner.size,
+            path=inner.path,
+            data=inner.data,
+            fileobj=inner.fileobj,
         )
     if isinstance(file, (str, os.PathLike)):
         path = os.fspath(file)
         if not os.path.isfile(path):
-            raise InputError(f"{param}: no such file {path!r}; pass an existing path, bytes or an open file.", param=param)
+            raise InputError(
+                f"{param}: no such file {path!r}; pass an existing path, bytes or an open file.",
+                param=param,
+            )
         name = os.path.basename(path)
-        return Upload(filename=name, content_type=content_type_for(name), size=os.path.getsize(path), path=path)
+        return Upload(
+            filename=name,
+            content_type=content_type_for(name),
+            size=os.path.getsize(path),
+            path=path,
+        )
     if isinstance(file, (bytes, bytearray, memoryview)):
         data = bytes(file)
         name = "audio." + sniff_extension(data)
         return Upload(filename=name, content_type=content_type_for(name), size=len(data), data=data)
     if hasattr(file, "read"):
         if isinstance(file, io.TextIOBase):
-            raise InputError(f"{param}: the file is open in text mode; open it with 'rb'.", param=param)
+            raise InputError(
+                f"{param}: the file is open in text mode; open it with 'rb'.", param=param
+            )
         name = os.path.basename(str(getattr(file, "name", "") or _DEFAULT_NAME))
-        return Upload(filename=name, content_type=content_type_for(name), size=_size_of(file), fileobj=file)
+        return Upload(
+            filename=name, content_type=content_type_for(name), size=_size_of(file), fileobj=file
+        )
     raise InputError(
         f"{param} must be a path, bytes or a binary file object, not {type(file).__name__}.",
         param=param,
@@ -126,7 +152,7 @@ def sniff_extension(data: bytes) -> str:
 
 def _size_of(handle: Any) -> int | None:
     try:
-        here = handle.tell()
+        here = int(handle.tell())
         handle.seek(0, os.SEEK_END)
         end = int(handle.tell())
         handle.seek(here)

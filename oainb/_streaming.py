@@ -13,38 +13,42 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import (
     Any,
-    AsyncIterator,
-    Awaitable,
-    Callable,
     Generic,
-    Iterator,
     TypeVar,
 )
 
 import httpx
+from typing_extensions import Self
 
 from oainb._config import redact
 from oainb._exceptions import StreamError
 from oainb.results.events import ReplyEvent, SpeechEvent, TranscriptEvent
-from oainb.results.reply import OutputMessage, OutputText, Reply, parse_output_content, parse_output_item
+from oainb.results.reply import (
+    OutputMessage,
+    OutputText,
+    Reply,
+    parse_output_content,
+    parse_output_item,
+)
 from oainb.results.speech import SpeechClip
 from oainb.results.transcript import Transcript, TranscriptSegment
 from oainb.results.usage import Usage
 
 __all__ = [
-    "ServerSentEvent",
-    "SSEDecoder",
-    "ReplyStreamState",
-    "TranscriptStreamState",
-    "SpeechStreamState",
-    "ReplyStream",
     "AsyncReplyStream",
-    "TranscriptStream",
-    "AsyncTranscriptStream",
-    "SpeechStream",
     "AsyncSpeechStream",
+    "AsyncTranscriptStream",
+    "ReplyStream",
+    "ReplyStreamState",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "SpeechStream",
+    "SpeechStreamState",
+    "TranscriptStream",
+    "TranscriptStreamState",
 ]
 
 log = logging.getLogger("oainb")
@@ -54,10 +58,14 @@ T = TypeVar("T")
 class ServerSentEvent:
     """One decoded event: the `event` name (if any), its `data` text, `id` and `retry`."""
 
-    __slots__ = ("event", "data", "id", "retry")
+    __slots__ = ("data", "event", "id", "retry")
 
     def __init__(
-        self, *, event: str | None = None, data: str = "", id: str | None = None,
+        self,
+        *,
+        event: str | None = None,
+        data: str = "",
+        id: str | None = None,
         retry: int | None = None,
     ) -> None:
         self.event = event
@@ -101,7 +109,7 @@ class SSEDecoder:
         if line.startswith(":"):
             return None
         field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
+        value = value.removeprefix(" ")
         if field == "event":
             self._event = value
         elif field == "data":
@@ -263,7 +271,9 @@ class ReplyStreamState:
             self.done = True
             raise StreamError(
                 f"The stream reported an error: {error['message']}; the partial reply is on `.reply`.",
-                reply=self.reply, code=error["code"], param=error["param"],
+                reply=self.reply,
+                code=error["code"],
+                param=error["param"],
             )
         event = ReplyEvent.model_validate(payload)
         seq = event.sequence_number
@@ -343,8 +353,10 @@ class ReplyStreamState:
         self._chat = True
         if self._snapshot is None:
             self._snapshot = Reply(
-                id=str(chunk.get("id") or ""), model=str(chunk.get("model") or ""),
-                created_at=chunk.get("created"), status="in_progress",
+                id=str(chunk.get("id") or ""),
+                model=str(chunk.get("model") or ""),
+                created_at=chunk.get("created"),
+                status="in_progress",
             )
         if isinstance(chunk.get("usage"), dict):
             self._usage = Usage.model_validate(chunk["usage"])
@@ -355,8 +367,12 @@ class ReplyStreamState:
             return None
         self._chat_seq += 1
         return {
-            "type": "response.output_text.delta", "sequence_number": self._chat_seq,
-            "item_id": "msg_0", "output_index": 0, "content_index": 0, "delta": text,
+            "type": "response.output_text.delta",
+            "sequence_number": self._chat_seq,
+            "item_id": "msg_0",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": text,
             "logprobs": [],
         }
 
@@ -399,8 +415,12 @@ class TranscriptStreamState:
         """The transcript so far (complete once `transcript.text.done` arrived)."""
         text = self._final_text if self._final_text is not None else "".join(self._text)
         return Transcript(
-            text=text, segments=list(self._segments), logprobs=self._logprobs or None,
-            usage=self._usage, model=self._model, response_format=self._format,
+            text=text,
+            segments=list(self._segments),
+            logprobs=self._logprobs or None,
+            usage=self._usage,
+            model=self._model,
+            response_format=self._format,
             source_audio=self.source_audio,
         )
 
@@ -419,7 +439,9 @@ class TranscriptStreamState:
             self.done = True
             raise StreamError(
                 f"The transcription stream reported an error: {error['message']}.",
-                reply=self.transcript, code=error["code"], param=error["param"],
+                reply=self.transcript,
+                code=error["code"],
+                param=error["param"],
             )
         event = TranscriptEvent.model_validate(payload)
         if event.type == "transcript.text.delta" and event.delta:
@@ -462,7 +484,8 @@ class SpeechStreamState:
         """The audio so far as a `SpeechClip` (`partial` until the stream ended)."""
         return self._template.model_copy(
             update={
-                "audio": b"".join(self._chunks), "usage": self._usage,
+                "audio": b"".join(self._chunks),
+                "usage": self._usage,
                 "partial": not self.done or self.interrupted,
             }
         )
@@ -489,7 +512,9 @@ class SpeechStreamState:
             self.done = True
             raise StreamError(
                 f"The speech stream reported an error: {error['message']}.",
-                reply=self.clip, code=error["code"], param=error["param"],
+                reply=self.clip,
+                code=error["code"],
+                param=error["param"],
             )
         event = SpeechEvent.model_validate(payload)
         self.events.append(event)
@@ -544,7 +569,7 @@ class _SyncStream(Generic[T]):
             self._response = self._opener()
         return self._response
 
-    def __enter__(self: Any) -> Any:
+    def __enter__(self) -> Self:
         self._open()
         return self
 
@@ -618,7 +643,7 @@ class _AsyncStream(Generic[T]):
             self._response = await self._opener()
         return self._response
 
-    async def __aenter__(self: Any) -> Any:
+    async def __aenter__(self) -> Self:
         await self._open()
         return self
 
@@ -829,4 +854,3 @@ class AsyncSpeechStream(_AsyncStream[bytes]):
         async for _ in self:
             pass
         return self.clip
-

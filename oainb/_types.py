@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import os
-from typing import IO, Any, Literal, Mapping, Tuple, Union
+from collections.abc import Mapping
+from typing import IO, Any, Literal, TypeAlias, Union
 
-from typing_extensions import TypeAlias, final
+from typing_extensions import final
 
 __all__ = [
-    "NotGiven",
     "NOT_GIVEN",
-    "FileInput",
-    "Headers",
-    "Query",
-    "Body",
-    "ReplyStatus",
     "TERMINAL_STATUSES",
     "AudioFormat",
-    "TranscriptFormat",
+    "Body",
+    "FileInput",
+    "Headers",
+    "NotGiven",
+    "Query",
+    "ReplyStatus",
     "StreamFormat",
+    "TranscriptFormat",
 ]
 
 
@@ -50,7 +51,7 @@ NOT_GIVEN = NotGiven()
 
 #: A path, raw bytes, a binary file object, or a ``(filename, bytes-or-file)`` pair.
 FileInput: TypeAlias = Union[
-    str, "os.PathLike[str]", bytes, IO[bytes], Tuple[str, Union[bytes, IO[bytes]]]
+    str, "os.PathLike[str]", bytes, IO[bytes], tuple[str, bytes | IO[bytes]]
 ]
 Headers: TypeAlias = Mapping[str, str]
 Query: TypeAlias = Mapping[str, Any]

@@ -90,7 +90,9 @@ def spec_guard(monkeypatch: pytest.MonkeyPatch) -> Any:
         guard.check(request)
         return original(self, request)
 
-    async def handle_async_request(self: httpx.MockTransport, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(
+        self: httpx.MockTransport, request: httpx.Request
+    ) -> httpx.Response:
         await request.aread()
         guard.check(request)
         return await original_async(self, request)

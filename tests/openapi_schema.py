@@ -20,13 +20,13 @@ import referencing.jsonschema
 
 __all__ = [
     "SPEC_PATH",
-    "load_spec",
-    "validator_for",
-    "validate",
-    "errors",
     "declared_properties",
-    "request_errors",
     "decode_multipart",
+    "errors",
+    "load_spec",
+    "request_errors",
+    "validate",
+    "validator_for",
 ]
 
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -69,7 +69,11 @@ def load_spec() -> dict[str, Any]:
 
     stat = SPEC_PATH.stat()
     cache_dir = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
-    cache = cache_dir / "oainb-tests" / f"openapi-{_CACHE_VERSION}-{stat.st_size}-{int(stat.st_mtime)}.json"
+    cache = (
+        cache_dir
+        / "oainb-tests"
+        / f"openapi-{_CACHE_VERSION}-{stat.st_size}-{int(stat.st_mtime)}.json"
+    )
     if cache.exists():
         return json.loads(cache.read_text())
     text = SPEC_PATH.read_text()
@@ -88,7 +92,7 @@ def _registry() -> referencing.Registry:
     return referencing.Registry().with_resource(_SPEC_URI, resource)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
     """A validator for ``#/components/schemas/<schema_name>``."""
     if schema_name not in load_spec()["components"]["schemas"]:
@@ -117,7 +121,7 @@ def _resolve(node: Any) -> Any:
     return node
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def declared_properties(schema_name: str) -> frozenset[str]:
     """Every top-level property the schema declares, collected across allOf/anyOf/oneOf and $refs.
 

@@ -33,5 +33,7 @@ def test_using_a_client_loads_no_heavy_package():
 
 def test_the_check_would_notice_a_heavy_import():
     code = f"import sys, oainb, json\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", "import av\n" + code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import av\n" + code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "av"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -13,11 +14,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from oainb._client import AsyncClient, Client
 
 __all__ = [
-    "SyncAPIResource",
     "AsyncAPIResource",
+    "SyncAPIResource",
+    "encode_form",
     "given",
     "merge_extra",
-    "encode_form",
     "parse_json",
     "path_id",
 ]

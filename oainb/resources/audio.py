@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import httpx
 
@@ -38,33 +39,45 @@ from oainb.results.speech import SpeechClip
 from oainb.results.transcript import Transcript
 
 __all__ = [
-    "Audio",
     "AsyncAudio",
-    "Transcriptions",
-    "AsyncTranscriptions",
-    "Translations",
-    "AsyncTranslations",
-    "Speech",
     "AsyncSpeech",
+    "AsyncTranscriptions",
+    "AsyncTranslations",
+    "Audio",
+    "Speech",
+    "Transcriptions",
+    "Translations",
 ]
 
 Timeout = float | httpx.Timeout | None | NotGiven
 
 
 def _upload_options(
-    path: str, file: FileInput, fields: dict[str, Any], *, stream: bool,
-    extra_body: Mapping[str, Any] | None, timeout: Any,
+    path: str,
+    file: FileInput,
+    fields: dict[str, Any],
+    *,
+    stream: bool,
+    extra_body: Mapping[str, Any] | None,
+    timeout: Any,
 ) -> RequestOptions:
     upload = to_upload(file)
     check_upload(upload)
     return RequestOptions(
-        "POST", path, data=encode_form(merge_extra(fields, extra_body)), files={"file": upload},
-        stream=stream, timeout=timeout,
+        "POST",
+        path,
+        data=encode_form(merge_extra(fields, extra_body)),
+        files={"file": upload},
+        stream=stream,
+        timeout=timeout,
     )
 
 
 def build_transcription_options(
-    file: FileInput, fields: dict[str, Any], *, extra_body: Mapping[str, Any] | None = None,
+    file: FileInput,
+    fields: dict[str, Any],
+    *,
+    extra_body: Mapping[str, Any] | None = None,
     timeout: Any = NOT_GIVEN,
 ) -> RequestOptions:
     """Check and encode a `POST /audio/transcriptions` multipart request (pure)."""
@@ -78,7 +91,10 @@ def build_transcription_options(
 
 
 def build_translation_options(
-    file: FileInput, fields: dict[str, Any], *, extra_body: Mapping[str, Any] | None = None,
+    file: FileInput,
+    fields: dict[str, Any],
+    *,
+    extra_body: Mapping[str, Any] | None = None,
     timeout: Any = NOT_GIVEN,
 ) -> RequestOptions:
     """Check and encode a `POST /audio/translations` multipart request (pure)."""
@@ -89,13 +105,19 @@ def build_translation_options(
 
 
 def build_speech_options(
-    fields: dict[str, Any], *, stream: bool, extra_body: Mapping[str, Any] | None = None,
+    fields: dict[str, Any],
+    *,
+    stream: bool,
+    extra_body: Mapping[str, Any] | None = None,
     timeout: Any = NOT_GIVEN,
 ) -> RequestOptions:
     """Check a `POST /audio/speech` JSON body (pure)."""
     check_speech_params(fields)
     return RequestOptions(
-        "POST", "/audio/speech", json=merge_extra(fields, extra_body), stream=stream,
+        "POST",
+        "/audio/speech",
+        json=merge_extra(fields, extra_body),
+        stream=stream,
         timeout=timeout,
     )
 
@@ -103,23 +125,25 @@ def build_speech_options(
 def parse_transcript(response: httpx.Response, fields: Mapping[str, Any]) -> Transcript:
     """A `Transcript` from any `response_format`'s body (JSON, plain text, SRT or VTT)."""
     fmt = fields.get("response_format") or "json"
-    meta = {"model": fields.get("model"), "response_format": fmt}
+    model = fields.get("model")
     if fmt in ("srt", "vtt"):
-        return Transcript.from_subtitles(response.text, **meta)
+        return Transcript.from_subtitles(response.text, model=model, response_format=fmt)
     if fmt == "text":
-        return Transcript(text=response.text.strip(), **meta)
+        return Transcript(text=response.text.strip(), model=model, response_format=fmt)
     body = parse_json(response)
     if isinstance(body, str):
-        return Transcript(text=body, **meta)
+        return Transcript(text=body, model=model, response_format=fmt)
     transcript = Transcript.model_validate(body)
-    return transcript.model_copy(update=meta)
+    return transcript.model_copy(update={"model": model, "response_format": fmt})
 
 
 def _speech_clip(fields: Mapping[str, Any]) -> SpeechClip:
     return SpeechClip(
-        format=fields.get("response_format") or "mp3", model=fields.get("model"),
+        format=fields.get("response_format") or "mp3",
+        model=fields.get("model"),
         voice=fields["voice"] if isinstance(fields.get("voice"), str) else None,
-        input=fields.get("input"), instructions=fields.get("instructions"),
+        input=fields.get("input"),
+        instructions=fields.get("instructions"),
         speed=fields.get("speed"),
     )
 
@@ -170,16 +194,24 @@ class Transcriptions(SyncAPIResource):
             InputError: the file or a parameter is rejected locally (nothing is sent).
         """
         fields = given(
-            model=model, response_format=response_format, language=language, prompt=prompt,
-            temperature=temperature, timestamp_granularities=timestamp_granularities,
-            include=include, chunking_strategy=chunking_strategy,
+            model=model,
+            response_format=response_format,
+            language=language,
+            prompt=prompt,
+            temperature=temperature,
+            timestamp_granularities=timestamp_granularities,
+            include=include,
+            chunking_strategy=chunking_strategy,
         )
         if stream:
             fields["stream"] = True
         options = build_transcription_options(file, fields, extra_body=extra_body, timeout=timeout)
         if stream:
-            state = TranscriptStreamState(model=model, response_format=fields.get("response_format"))
-            transcript_stream = TranscriptStream(lambda: self._client.request(options), state, secret=self._client.api_key
+            state = TranscriptStreamState(
+                model=model, response_format=fields.get("response_format")
+            )
+            transcript_stream = TranscriptStream(
+                lambda: self._client.request(options), state, secret=self._client.api_key
             )
             transcript_stream._open()
             return transcript_stream
@@ -207,16 +239,24 @@ class AsyncTranscriptions(AsyncAPIResource):
     ) -> Transcript | AsyncTranscriptStream:
         """Transcribe an audio file; with `stream=True`, an `AsyncTranscriptStream`."""
         fields = given(
-            model=model, response_format=response_format, language=language, prompt=prompt,
-            temperature=temperature, timestamp_granularities=timestamp_granularities,
-            include=include, chunking_strategy=chunking_strategy,
+            model=model,
+            response_format=response_format,
+            language=language,
+            prompt=prompt,
+            temperature=temperature,
+            timestamp_granularities=timestamp_granularities,
+            include=include,
+            chunking_strategy=chunking_strategy,
         )
         if stream:
             fields["stream"] = True
         options = build_transcription_options(file, fields, extra_body=extra_body, timeout=timeout)
         if stream:
-            state = TranscriptStreamState(model=model, response_format=fields.get("response_format"))
-            transcript_stream = AsyncTranscriptStream(lambda: self._client.request(options), state, secret=self._client.api_key
+            state = TranscriptStreamState(
+                model=model, response_format=fields.get("response_format")
+            )
+            transcript_stream = AsyncTranscriptStream(
+                lambda: self._client.request(options), state, secret=self._client.api_key
             )
             await transcript_stream._open()
             return transcript_stream
@@ -238,7 +278,9 @@ class Translations(SyncAPIResource):
         timeout: Timeout = NOT_GIVEN,
     ) -> Transcript:
         """Translate speech in an audio file into English text."""
-        fields = given(model=model, response_format=response_format, prompt=prompt, temperature=temperature)
+        fields = given(
+            model=model, response_format=response_format, prompt=prompt, temperature=temperature
+        )
         options = build_translation_options(file, fields, extra_body=extra_body, timeout=timeout)
         return parse_transcript(self._client.request(options), fields)
 
@@ -258,7 +300,9 @@ class AsyncTranslations(AsyncAPIResource):
         timeout: Timeout = NOT_GIVEN,
     ) -> Transcript:
         """Translate speech in an audio file into English text."""
-        fields = given(model=model, response_format=response_format, prompt=prompt, temperature=temperature)
+        fields = given(
+            model=model, response_format=response_format, prompt=prompt, temperature=temperature
+        )
         options = build_translation_options(file, fields, extra_body=extra_body, timeout=timeout)
         return parse_transcript(await self._client.request(options), fields)
 
@@ -287,8 +331,13 @@ class Speech(SyncAPIResource):
             >>> clip.save("hi.mp3")  # doctest: +SKIP
         """
         fields = given(
-            model=model, input=input, voice=voice, instructions=instructions,
-            response_format=response_format, speed=speed, stream_format=stream_format,
+            model=model,
+            input=input,
+            voice=voice,
+            instructions=instructions,
+            response_format=response_format,
+            speed=speed,
+            stream_format=stream_format,
         )
         options = build_speech_options(fields, stream=False, extra_body=extra_body, timeout=timeout)
         return clip_from_body(self._client.request(options), fields)
@@ -315,13 +364,20 @@ class Speech(SyncAPIResource):
             ...         player.feed(chunk)
         """
         fields = given(
-            model=model, input=input, voice=voice, instructions=instructions,
-            response_format=response_format, speed=speed, stream_format=stream_format,
+            model=model,
+            input=input,
+            voice=voice,
+            instructions=instructions,
+            response_format=response_format,
+            speed=speed,
+            stream_format=stream_format,
         )
         options = build_speech_options(fields, stream=True, extra_body=extra_body, timeout=timeout)
         state = SpeechStreamState(sse=stream_format == "sse", clip=_speech_clip(fields))
         return SpeechStream(
-            lambda: self._client.request(options), state, raw=stream_format != "sse",
+            lambda: self._client.request(options),
+            state,
+            raw=stream_format != "sse",
             secret=self._client.api_key,
         )
 
@@ -344,8 +400,13 @@ class AsyncSpeech(AsyncAPIResource):
     ) -> SpeechClip:
         """Speak `input` in `voice`; returns the whole clip."""
         fields = given(
-            model=model, input=input, voice=voice, instructions=instructions,
-            response_format=response_format, speed=speed, stream_format=stream_format,
+            model=model,
+            input=input,
+            voice=voice,
+            instructions=instructions,
+            response_format=response_format,
+            speed=speed,
+            stream_format=stream_format,
         )
         options = build_speech_options(fields, stream=False, extra_body=extra_body, timeout=timeout)
         return clip_from_body(await self._client.request(options), fields)
@@ -365,13 +426,20 @@ class AsyncSpeech(AsyncAPIResource):
     ) -> AsyncSpeechStream:
         """Speak `input`, yielding audio `bytes` chunks; use with `async with`."""
         fields = given(
-            model=model, input=input, voice=voice, instructions=instructions,
-            response_format=response_format, speed=speed, stream_format=stream_format,
+            model=model,
+            input=input,
+            voice=voice,
+            instructions=instructions,
+            response_format=response_format,
+            speed=speed,
+            stream_format=stream_format,
         )
         options = build_speech_options(fields, stream=True, extra_body=extra_body, timeout=timeout)
         state = SpeechStreamState(sse=stream_format == "sse", clip=_speech_clip(fields))
         return AsyncSpeechStream(
-            lambda: self._client.request(options), state, raw=stream_format != "sse",
+            lambda: self._client.request(options),
+            state,
+            raw=stream_format != "sse",
             secret=self._client.api_key,
         )
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Any, List
+import builtins
+from typing import Any
 
 from oainb._client import RequestOptions
 from oainb.resources._base import AsyncAPIResource, SyncAPIResource, parse_json
 
-__all__ = ["Models", "AsyncModels"]
+__all__ = ["AsyncModels", "Models"]
 
 
 def _ids(body: Any) -> list[str]:
@@ -16,7 +17,7 @@ def _ids(body: Any) -> list[str]:
 class Models(SyncAPIResource):
     """`GET /models`."""
 
-    def list(self) -> List[str]:
+    def list(self) -> builtins.list[str]:
         """The ids of the models the backend serves.
 
         Example:
@@ -30,7 +31,7 @@ class Models(SyncAPIResource):
 class AsyncModels(AsyncAPIResource):
     """`GET /models`, async."""
 
-    async def list(self) -> List[str]:
+    async def list(self) -> builtins.list[str]:
         """The ids of the models the backend serves."""
         response = await self._client.request(RequestOptions("GET", "/models"))
         return _ids(parse_json(response))

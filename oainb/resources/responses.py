@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal, Mapping, overload
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, overload
 
 import httpx
 
@@ -22,17 +23,42 @@ from oainb.resources._base import (
 )
 from oainb.results.reply import Reply
 
-__all__ = ["Responses", "AsyncResponses", "build_create_options", "build_resume_options"]
+__all__ = ["AsyncResponses", "Responses", "build_create_options", "build_resume_options"]
 
 #: Top-level fields of the spec's CreateResponse; anything else goes through `extra_body`.
 CREATE_FIELDS = frozenset(
     {
-        "background", "context_management", "conversation", "include", "input", "instructions",
-        "max_output_tokens", "max_tool_calls", "metadata", "model", "moderation",
-        "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key",
-        "prompt_cache_options", "prompt_cache_retention", "reasoning", "safety_identifier",
-        "service_tier", "store", "stream", "stream_options", "temperature", "text",
-        "tool_choice", "tools", "top_logprobs", "top_p", "truncation", "user",
+        "background",
+        "context_management",
+        "conversation",
+        "include",
+        "input",
+        "instructions",
+        "max_output_tokens",
+        "max_tool_calls",
+        "metadata",
+        "model",
+        "moderation",
+        "parallel_tool_calls",
+        "previous_response_id",
+        "prompt",
+        "prompt_cache_key",
+        "prompt_cache_options",
+        "prompt_cache_retention",
+        "reasoning",
+        "safety_identifier",
+        "service_tier",
+        "store",
+        "stream",
+        "stream_options",
+        "temperature",
+        "text",
+        "tool_choice",
+        "tools",
+        "top_logprobs",
+        "top_p",
+        "truncation",
+        "user",
     }
 )
 
@@ -64,8 +90,12 @@ def build_create_options(
         body.pop("stream", None)
     check_response_params(body)
     return RequestOptions(
-        "POST", "/responses", json=merge_extra(body, extra_body),
-        headers=dict(extra_headers or {}), stream=stream, timeout=timeout,
+        "POST",
+        "/responses",
+        json=merge_extra(body, extra_body),
+        headers=dict(extra_headers or {}),
+        stream=stream,
+        timeout=timeout,
     )
 
 
@@ -76,7 +106,7 @@ def build_resume_options(
     if params:
         raise InputError(
             f"resuming with response_id= takes no {', '.join(sorted(params))}; drop them.",
-            param=sorted(params)[0],
+            param=min(params),
         )
     check_resume(response_id, starting_after)
     query: dict[str, Any] = {"stream": True}
@@ -140,18 +170,34 @@ class Responses(SyncAPIResource):
             APIStatusError: the API answered with an error.
         """
         body = given(
-            model=model, input=input, instructions=instructions,
-            max_output_tokens=max_output_tokens, temperature=temperature, top_p=top_p,
-            tools=tools, tool_choice=tool_choice, text=text, reasoning=reasoning,
-            include=include, top_logprobs=top_logprobs, metadata=metadata,
-            previous_response_id=previous_response_id, background=background, store=store,
+            model=model,
+            input=input,
+            instructions=instructions,
+            max_output_tokens=max_output_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            tools=tools,
+            tool_choice=tool_choice,
+            text=text,
+            reasoning=reasoning,
+            include=include,
+            top_logprobs=top_logprobs,
+            metadata=metadata,
+            previous_response_id=previous_response_id,
+            background=background,
+            store=store,
         )
         options = build_create_options(
-            {**body, **params}, stream=stream, extra_body=extra_body,
-            extra_headers=extra_headers, timeout=timeout,
+            {**body, **params},
+            stream=stream,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
         )
         if stream:
-            reply_stream = ReplyStream(lambda: self._client.request(options), ReplyStreamState(),
+            reply_stream = ReplyStream(
+                lambda: self._client.request(options),
+                ReplyStreamState(),
                 secret=self._client.api_key,
             )
             reply_stream._open()
@@ -182,12 +228,16 @@ class Responses(SyncAPIResource):
             options = build_resume_options(response_id or "", starting_after, params=params)
         else:
             options = build_create_options(
-                params, stream=True, extra_body=extra_body, extra_headers=extra_headers,
+                params,
+                stream=True,
+                extra_body=extra_body,
+                extra_headers=extra_headers,
                 timeout=timeout,
             )
         state = ReplyStreamState(starting_after=starting_after)
-        return ReplyStream(lambda: self._client.request(options), state, secret=self._client.api_key
-            )
+        return ReplyStream(
+            lambda: self._client.request(options), state, secret=self._client.api_key
+        )
 
     def retrieve(self, response_id: str, *, include: Iterable[str] | None = None) -> Reply:
         """Fetch a stored reply by id (poll a background reply with it)."""
@@ -240,18 +290,34 @@ class AsyncResponses(AsyncAPIResource):
     ) -> Reply | AsyncReplyStream:
         """Create a model reply; with `stream=True`, an `AsyncReplyStream` of events instead."""
         body = given(
-            model=model, input=input, instructions=instructions,
-            max_output_tokens=max_output_tokens, temperature=temperature, top_p=top_p,
-            tools=tools, tool_choice=tool_choice, text=text, reasoning=reasoning,
-            include=include, top_logprobs=top_logprobs, metadata=metadata,
-            previous_response_id=previous_response_id, background=background, store=store,
+            model=model,
+            input=input,
+            instructions=instructions,
+            max_output_tokens=max_output_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            tools=tools,
+            tool_choice=tool_choice,
+            text=text,
+            reasoning=reasoning,
+            include=include,
+            top_logprobs=top_logprobs,
+            metadata=metadata,
+            previous_response_id=previous_response_id,
+            background=background,
+            store=store,
         )
         options = build_create_options(
-            {**body, **params}, stream=stream, extra_body=extra_body,
-            extra_headers=extra_headers, timeout=timeout,
+            {**body, **params},
+            stream=stream,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            timeout=timeout,
         )
         if stream:
-            reply_stream = AsyncReplyStream(lambda: self._client.request(options), ReplyStreamState(),
+            reply_stream = AsyncReplyStream(
+                lambda: self._client.request(options),
+                ReplyStreamState(),
                 secret=self._client.api_key,
             )
             await reply_stream._open()
@@ -273,12 +339,16 @@ class AsyncResponses(AsyncAPIResource):
             options = build_resume_options(response_id or "", starting_after, params=params)
         else:
             options = build_create_options(
-                params, stream=True, extra_body=extra_body, extra_headers=extra_headers,
+                params,
+                stream=True,
+                extra_body=extra_body,
+                extra_headers=extra_headers,
                 timeout=timeout,
             )
         state = ReplyStreamState(starting_after=starting_after)
-        return AsyncReplyStream(lambda: self._client.request(options), state, secret=self._client.api_key
-            )
+        return AsyncReplyStream(
+            lambda: self._client.request(options), state, secret=self._client.api_key
+        )
 
     async def retrieve(self, response_id: str, *, include: Iterable[str] | None = None) -> Reply:
         """Fetch a stored reply by id (poll a background reply with it)."""

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import html
-from typing import Any, ClassVar, Iterable
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
-__all__ = ["ResultModel", "DisplayMixin", "shorten"]
+__all__ = ["DisplayMixin", "ResultModel", "shorten"]
 
 
 class DisplayMixin:
@@ -38,7 +45,9 @@ class DisplayMixin:
         data = {"text/plain": text, "text/html": page}
         include = set(include) if include else None
         exclude = set(exclude or ())
-        return {k: v for k, v in data.items() if (include is None or k in include) and k not in exclude}
+        return {
+            k: v for k, v in data.items() if (include is None or k in include) and k not in exclude
+        }
 
 
 class ResultModel(DisplayMixin, BaseModel):

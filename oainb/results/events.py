@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, ClassVar, List, Optional
+from typing import Any, ClassVar
 
 from pydantic import model_validator
 
@@ -11,7 +11,7 @@ from oainb.results._base import ResultModel, shorten
 from oainb.results.reply import Reply
 from oainb.results.usage import Usage
 
-__all__ = ["ReplyEvent", "TranscriptEvent", "SpeechEvent", "REPLY_TERMINAL_EVENTS"]
+__all__ = ["REPLY_TERMINAL_EVENTS", "ReplyEvent", "SpeechEvent", "TranscriptEvent"]
 
 #: Events after which a Responses stream has nothing more to say.
 REPLY_TERMINAL_EVENTS: frozenset[str] = frozenset(
@@ -36,9 +36,9 @@ class ReplyEvent(ResultModel):
     """
 
     type: str
-    sequence_number: Optional[int] = None
+    sequence_number: int | None = None
     delta: Any = None
-    response: Optional[Reply] = None
+    response: Reply | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -48,7 +48,8 @@ class ReplyEvent(ResultModel):
     def error_fields(self) -> dict[str, Any]:
         """`code`, `message`, `param` of an `error` event, flat or nested under `error`."""
         extra = self.model_extra or {}
-        nested = extra.get("error") if isinstance(extra.get("error"), dict) else {}
+        found = extra.get("error")
+        nested: dict[str, Any] = found if isinstance(found, dict) else {}
         return {k: nested.get(k, extra.get(k)) for k in ("code", "message", "param", "type")}
 
     def __repr__(self) -> str:
@@ -66,15 +67,15 @@ class TranscriptEvent(ResultModel):
     """
 
     type: str
-    delta: Optional[str] = None
-    text: Optional[str] = None
-    logprobs: Optional[List[Any]] = None
-    usage: Optional[Usage] = None
-    segment_id: Optional[str] = None
-    id: Optional[str] = None
-    start: Optional[float] = None
-    end: Optional[float] = None
-    speaker: Optional[str] = None
+    delta: str | None = None
+    text: str | None = None
+    logprobs: list[Any] | None = None
+    usage: Usage | None = None
+    segment_id: str | None = None
+    id: str | None = None
+    start: float | None = None
+    end: float | None = None
+    speaker: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -105,8 +106,8 @@ class SpeechEvent(ResultModel):
     """
 
     type: str
-    audio: Optional[str] = None
-    usage: Optional[Usage] = None
+    audio: str | None = None
+    usage: Usage | None = None
 
     _wire_required: ClassVar[frozenset[str]] = frozenset()
 

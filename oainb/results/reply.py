@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, ClassVar, List, Optional
+from typing import Any, ClassVar
 
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
@@ -11,17 +11,17 @@ from oainb.results._base import ResultModel, shorten
 from oainb.results.usage import Usage
 
 __all__ = [
-    "Reply",
+    "FunctionCall",
+    "ImageGenerationCall",
+    "OutputContent",
     "OutputItem",
     "OutputMessage",
-    "OutputContent",
     "OutputText",
-    "Refusal",
-    "FunctionCall",
     "ReasoningItem",
-    "ImageGenerationCall",
-    "parse_output_item",
+    "Refusal",
+    "Reply",
     "parse_output_content",
+    "parse_output_item",
 ]
 
 
@@ -36,8 +36,8 @@ class OutputText(OutputContent):
 
     type: str = "output_text"
     text: str = ""
-    annotations: List[Any] = Field(default_factory=list)
-    logprobs: List[Any] = Field(default_factory=list)
+    annotations: list[Any] = Field(default_factory=list)
+    logprobs: list[Any] = Field(default_factory=list)
 
 
 class Refusal(OutputContent):
@@ -61,8 +61,8 @@ class OutputItem(ResultModel):
     """One item of `Reply.output`; item types this version does not know keep every field."""
 
     type: str
-    id: Optional[str] = None
-    status: Optional[str] = None
+    id: str | None = None
+    status: str | None = None
 
 
 class OutputMessage(OutputItem):
@@ -70,8 +70,8 @@ class OutputMessage(OutputItem):
 
     type: str = "message"
     role: str = "assistant"
-    status: Optional[str] = "completed"
-    content: List[SerializeAsAny[OutputContent]] = Field(default_factory=list)
+    status: str | None = "completed"
+    content: list[SerializeAsAny[OutputContent]] = Field(default_factory=list)
 
     _wire_required: ClassVar[frozenset[str]] = frozenset({"id", "status"})
 
@@ -101,7 +101,7 @@ class ReasoningItem(OutputItem):
     """Reasoning summary (and, when included, encrypted content) of a reasoning model."""
 
     type: str = "reasoning"
-    summary: List[Any] = Field(default_factory=list)
+    summary: list[Any] = Field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -113,7 +113,7 @@ class ImageGenerationCall(OutputItem):
     """An image made by the `image_generation` tool; `result` is base64, `image_bytes` decoded."""
 
     type: str = "image_generation_call"
-    result: Optional[str] = None
+    result: str | None = None
 
     @property
     def image_bytes(self) -> bytes | None:
@@ -157,20 +157,20 @@ class Reply(ResultModel):
 
     id: str = ""
     object: str = "response"
-    created_at: Optional[float] = None
-    status: Optional[str] = None
+    created_at: float | None = None
+    status: str | None = None
     model: str = ""
-    output: List[SerializeAsAny[OutputItem]] = Field(default_factory=list)
-    usage: Optional[Usage] = None
-    error: Optional[Any] = None
-    incomplete_details: Optional[Any] = None
-    instructions: Optional[Any] = None
-    metadata: Optional[Any] = None
-    tools: List[Any] = Field(default_factory=list)
+    output: list[SerializeAsAny[OutputItem]] = Field(default_factory=list)
+    usage: Usage | None = None
+    error: Any | None = None
+    incomplete_details: Any | None = None
+    instructions: Any | None = None
+    metadata: Any | None = None
+    tools: list[Any] = Field(default_factory=list)
     tool_choice: Any = "auto"
     parallel_tool_calls: bool = True
-    temperature: Optional[float] = None
-    top_p: Optional[float] = None
+    temperature: float | None = None
+    top_p: float | None = None
     partial: bool = Field(default=False, exclude=True)
     interrupted: bool = Field(default=False, exclude=True)
 

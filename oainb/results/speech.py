@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 import os
 import wave
-from typing import Optional
 
 from pydantic import Field
 
 from oainb.results._base import ResultModel, shorten
 from oainb.results.usage import Usage
 
-__all__ = ["SpeechClip", "PCM_SAMPLE_RATE"]
+__all__ = ["PCM_SAMPLE_RATE", "SpeechClip"]
 
 #: OpenAI's `pcm` format: 24 kHz, 16-bit signed little-endian, mono.
 PCM_SAMPLE_RATE = 24_000
@@ -30,12 +29,12 @@ class SpeechClip(ResultModel):
 
     audio: bytes = Field(default=b"", repr=False)
     format: str = "mp3"
-    model: Optional[str] = None
-    voice: Optional[str] = None
-    input: Optional[str] = None
-    instructions: Optional[str] = None
-    speed: Optional[float] = None
-    usage: Optional[Usage] = None
+    model: str | None = None
+    voice: str | None = None
+    input: str | None = None
+    instructions: str | None = None
+    speed: float | None = None
+    usage: Usage | None = None
     partial: bool = False
 
     @property
@@ -58,7 +57,8 @@ class SpeechClip(ResultModel):
         if self.format == "wav":
             try:
                 with wave.open(io.BytesIO(self.audio)) as reader:
-                    return reader.getnframes() / float(reader.getframerate())
+                    frames: int = reader.getnframes()
+                    return frames / float(reader.getframerate())
             except (wave.Error, EOFError):
                 return None
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
@@ -13,7 +13,7 @@ from oainb.results.usage import Usage
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
-__all__ = ["Transcript", "TranscriptWord", "TranscriptSegment", "TokenLogprob"]
+__all__ = ["TokenLogprob", "Transcript", "TranscriptSegment", "TranscriptWord"]
 
 # Words per subtitle cue when a transcript has words but no segments.
 _WORDS_PER_CUE = 8
@@ -26,7 +26,7 @@ class TranscriptWord(ResultModel):
     word: str
     start: float = 0.0
     end: float = 0.0
-    probability: Optional[float] = None
+    probability: float | None = None
 
     def __repr__(self) -> str:
         return f"<TranscriptWord {self.word!r} {self.start:.2f}-{self.end:.2f}s>"
@@ -40,12 +40,12 @@ class TranscriptSegment(ResultModel):
     start: float = 0.0
     end: float = 0.0
     text: str = ""
-    tokens: List[int] = Field(default_factory=list)
+    tokens: list[int] = Field(default_factory=list)
     temperature: float = 0.0
     avg_logprob: float = 0.0
     compression_ratio: float = 0.0
     no_speech_prob: float = 0.0
-    speaker: Optional[str] = None
+    speaker: str | None = None
 
     def __repr__(self) -> str:
         return f"<TranscriptSegment {self.start:.2f}-{self.end:.2f}s {shorten(self.text, 30)!r}>"
@@ -56,7 +56,7 @@ class TokenLogprob(ResultModel):
 
     token: str = ""
     logprob: float = 0.0
-    bytes: Optional[List[int]] = None
+    bytes: list[int] | None = None
 
 
 class Transcript(ResultModel):
@@ -77,16 +77,16 @@ class Transcript(ResultModel):
     """
 
     text: str = ""
-    task: Optional[str] = None
-    language: Optional[str] = None
-    duration: Optional[float] = None
-    words: List[TranscriptWord] = Field(default_factory=list)
-    segments: List[TranscriptSegment] = Field(default_factory=list)
-    logprobs: Optional[List[TokenLogprob]] = None
-    usage: Optional[Usage] = None
-    model: Optional[str] = Field(default=None, exclude=True)
-    response_format: Optional[str] = Field(default=None, exclude=True)
-    source_audio: Optional[bytes] = Field(default=None, exclude=True, repr=False)
+    task: str | None = None
+    language: str | None = None
+    duration: float | None = None
+    words: list[TranscriptWord] = Field(default_factory=list)
+    segments: list[TranscriptSegment] = Field(default_factory=list)
+    logprobs: list[TokenLogprob] | None = None
+    usage: Usage | None = None
+    model: str | None = Field(default=None, exclude=True)
+    response_format: str | None = Field(default=None, exclude=True)
+    source_audio: bytes | None = Field(default=None, exclude=True, repr=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -137,7 +137,9 @@ class Transcript(ResultModel):
             cues = []
             for i in range(0, len(self.words), _WORDS_PER_CUE):
                 group = self.words[i : i + _WORDS_PER_CUE]
-                cues.append((group[0].start, group[-1].end, " ".join(w.word.strip() for w in group)))
+                cues.append(
+                    (group[0].start, group[-1].end, " ".join(w.word.strip() for w in group))
+                )
             return cues
         if self.text:
             return [(0.0, float(self.duration or 0.0), self.text.strip())]
@@ -190,7 +192,7 @@ class Transcript(ResultModel):
 
 
 def _stamp(seconds: float, sep: str) -> str:
-    millis = max(0, int(round(seconds * 1000)))
+    millis = max(0, round(seconds * 1000))
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, ms = divmod(rest, 1000)

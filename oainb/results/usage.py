@@ -6,7 +6,7 @@ from pydantic import model_validator
 
 from oainb.results._base import ResultModel
 
-__all__ = ["Usage", "InputTokensDetails", "OutputTokensDetails"]
+__all__ = ["InputTokensDetails", "OutputTokensDetails", "Usage"]
 
 
 class InputTokensDetails(ResultModel):

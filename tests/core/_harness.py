@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -63,9 +64,7 @@ class Recorder:
 
 def _fresh(response: httpx.Response) -> httpx.Response:
     """A new Response with the same status, headers and body (a Response reads only once)."""
-    return httpx.Response(
-        response.status_code, headers=response.headers, content=response.content
-    )
+    return httpx.Response(response.status_code, headers=response.headers, content=response.content)
 
 
 class Api:
@@ -104,7 +103,9 @@ class Api:
 
         return asyncio.run(run())
 
-    def consume(self, make: Callable[[], Any], *, limit: int | None = None) -> tuple[list[Any], Any]:
+    def consume(
+        self, make: Callable[[], Any], *, limit: int | None = None
+    ) -> tuple[list[Any], Any]:
         """Enter the stream `make()` returns, read (up to `limit`) items; returns (items, stream)."""
         if self.sync:
             with make() as stream:
@@ -153,7 +154,9 @@ def reply_body(text: str = "Hello!", **extra: Any) -> dict[str, Any]:
                 "id": "msg_1",
                 "status": "completed",
                 "role": "assistant",
-                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+                "content": [
+                    {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+                ],
             }
         ],
         "usage": {
@@ -168,24 +171,57 @@ def reply_body(text: str = "Hello!", **extra: Any) -> dict[str, Any]:
     return body
 
 
-def text_stream_events(text_parts: Iterable[str] = ("Hel", "lo"), *, terminal: bool = True) -> list[dict[str, Any]]:
+def text_stream_events(
+    text_parts: Iterable[str] = ("Hel", "lo"), *, terminal: bool = True
+) -> list[dict[str, Any]]:
     """The event sequence of a streamed one-message reply, as CONTRACT §3 lists it."""
     parts = list(text_parts)
     start = reply_body("", status="in_progress", output=[], usage=None)
     events: list[dict[str, Any]] = [
         {"type": "response.created", "response": start},
         {"type": "response.in_progress", "response": start},
-        {"type": "response.output_item.added", "output_index": 0,
-         "item": {"type": "message", "id": "msg_1", "status": "in_progress", "role": "assistant", "content": []}},
-        {"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0, "content_index": 0,
-         "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []}},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {
+                "type": "message",
+                "id": "msg_1",
+                "status": "in_progress",
+                "role": "assistant",
+                "content": [],
+            },
+        },
+        {
+            "type": "response.content_part.added",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []},
+        },
     ]
     for part in parts:
-        events.append({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
-                       "content_index": 0, "delta": part, "logprobs": [], "obfuscation": "xyz"})
+        events.append(
+            {
+                "type": "response.output_text.delta",
+                "item_id": "msg_1",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": part,
+                "logprobs": [],
+                "obfuscation": "xyz",
+            }
+        )
     if terminal:
-        events.append({"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0,
-                       "content_index": 0, "text": "".join(parts), "logprobs": []})
+        events.append(
+            {
+                "type": "response.output_text.done",
+                "item_id": "msg_1",
+                "output_index": 0,
+                "content_index": 0,
+                "text": "".join(parts),
+                "logprobs": [],
+            }
+        )
         events.append({"type": "response.completed", "response": reply_body("".join(parts))})
     for number, event in enumerate(events):
         event["sequence_number"] = number

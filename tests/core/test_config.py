@@ -11,11 +11,19 @@ from oainb._config import DEFAULT_BASE_URL, resolve_config
 
 
 def test_environment_is_read_through_the_injected_mapping():
-    env = {"OPENAI_API_KEY": "sk-test-env", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1/",
-           "OPENAI_ORG_ID": "org-9", "OPENAI_PROJECT_ID": "proj-9"}
+    env = {
+        "OPENAI_API_KEY": "sk-test-env",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1/",
+        "OPENAI_ORG_ID": "org-9",
+        "OPENAI_PROJECT_ID": "proj-9",
+    }
     config = resolve_config(environ=env)
     assert (config.api_key, config.base_url, config.organization, config.project) == (
-        "sk-test-env", "http://127.0.0.1:9/v1", "org-9", "proj-9")
+        "sk-test-env",
+        "http://127.0.0.1:9/v1",
+        "org-9",
+        "proj-9",
+    )
     assert config.backend == "openai"
 
 
@@ -31,7 +39,10 @@ def test_client_reads_os_environ(monkeypatch):
 
 def test_no_key_and_no_url_means_the_local_backend():
     assert resolve_config(environ={}).backend == "local"
-    assert resolve_config(environ={"OAINB_BACKEND": "local", "OPENAI_API_KEY": "sk-test-x"}).backend == "local"
+    assert (
+        resolve_config(environ={"OAINB_BACKEND": "local", "OPENAI_API_KEY": "sk-test-x"}).backend
+        == "local"
+    )
     assert resolve_config(base_url="http://127.0.0.1:1/v1", environ={}).backend == "openai"
 
 
@@ -79,6 +90,10 @@ def test_per_request_timeout_reaches_the_transport():
         seen["timeout"] = request.extensions["timeout"]
         return httpx.Response(200, json={"object": "list", "data": []})
 
-    client = Client(api_key="sk-test-1", timeout=30.0, http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    client = Client(
+        api_key="sk-test-1",
+        timeout=30.0,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
     client.models.list()
     assert seen["timeout"]["read"] == 30.0

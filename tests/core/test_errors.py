@@ -21,15 +21,30 @@ from oainb import (
 from tests.core._harness import Recorder
 
 
-@pytest.mark.parametrize("status, cls", [
-    (400, BadRequestError), (401, AuthenticationError), (403, PermissionDeniedError),
-    (404, NotFoundError), (409, ConflictError), (422, UnprocessableEntityError),
-    (429, RateLimitError), (500, InternalServerError), (503, InternalServerError),
-    (418, APIStatusError),
-])
+@pytest.mark.parametrize(
+    "status, cls",
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (422, UnprocessableEntityError),
+        (429, RateLimitError),
+        (500, InternalServerError),
+        (503, InternalServerError),
+        (418, APIStatusError),
+    ],
+)
 def test_status_codes_map_to_classes_with_the_api_fields(api, status, cls):
-    body = {"error": {"message": "Unsupported parameter: 'foo'.", "type": "invalid_request_error",
-                      "param": "foo", "code": "unsupported_parameter"}}
+    body = {
+        "error": {
+            "message": "Unsupported parameter: 'foo'.",
+            "type": "invalid_request_error",
+            "param": "foo",
+            "code": "unsupported_parameter",
+        }
+    }
     rec = Recorder(httpx.Response(status, json=body, headers={"x-request-id": "req_42"}))
     client = api.client(rec, max_retries=0)
     with pytest.raises(cls) as info:
@@ -37,7 +52,11 @@ def test_status_codes_map_to_classes_with_the_api_fields(api, status, cls):
     exc = info.value
     assert type(exc) is cls and isinstance(exc, OainbError)
     assert exc.status_code == status and exc.request_id == "req_42"
-    assert (exc.type, exc.code, exc.param) == ("invalid_request_error", "unsupported_parameter", "foo")
+    assert (exc.type, exc.code, exc.param) == (
+        "invalid_request_error",
+        "unsupported_parameter",
+        "foo",
+    )
     assert "Unsupported parameter: 'foo'" in str(exc) and "req_42" in str(exc)
     assert exc.body == body and exc.response.status_code == status
     assert "\n" not in str(exc)

@@ -7,7 +7,6 @@ import traceback
 import warnings
 
 import httpx
-import pytest
 
 from oainb import OainbError, StreamError
 from oainb._config import resolve_config
@@ -23,25 +22,47 @@ def _assert_clean(text: str) -> None:
 
 def test_key_never_leaks(api, caplog):
     caplog.set_level(logging.DEBUG)
-    echo = {"error": {"message": f"Incorrect API key provided: {FAKE_KEY}.", "type": "invalid_request_error",
-                      "code": "invalid_api_key", "param": None}}
+    echo = {
+        "error": {
+            "message": f"Incorrect API key provided: {FAKE_KEY}.",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+            "param": None,
+        }
+    }
     rec = Recorder(
         httpx.Response(500, json={"error": {"message": "oops"}}),
         httpx.Response(401, json=echo),
         httpx.ConnectError(f"failed for Bearer {FAKE_KEY}"),
         httpx.ConnectError("again"),
         httpx.ConnectError("and again"),
-        sse_response(sse({"type": "error", "message": f"bad key {FAKE_KEY}", "code": None, "param": None,
-                          "sequence_number": 0})),
+        sse_response(
+            sse(
+                {
+                    "type": "error",
+                    "message": f"bad key {FAKE_KEY}",
+                    "code": None,
+                    "param": None,
+                    "sequence_number": 0,
+                }
+            )
+        ),
     )
     client = api.client(rec)
-    texts: list[str] = [repr(client), str(client), repr(resolve_config(api_key=FAKE_KEY)),
-                        repr(client.responses), repr(client.audio.speech)]
+    texts: list[str] = [
+        repr(client),
+        str(client),
+        repr(resolve_config(api_key=FAKE_KEY)),
+        repr(client.responses),
+        repr(client.audio.speech),
+    ]
     caught: list[BaseException] = []
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         for call in (
-            lambda: api.call(client.responses.create, model="m", input="Hi", max_completion_tokens=20),
+            lambda: api.call(
+                client.responses.create, model="m", input="Hi", max_completion_tokens=20
+            ),
             lambda: api.call(client.responses.retrieve, "resp_1"),
             lambda: api.consume(lambda: client.responses.stream(model="m", input="Hi")),
         ):
@@ -52,8 +73,13 @@ def test_key_never_leaks(api, caplog):
     assert len(caught) == 3 and isinstance(caught[-1], StreamError)
     assert any("max_completion_tokens" in str(w.message) for w in seen)
     for exc in caught:
-        texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc)),
-                  repr(getattr(exc, "body", "")), repr(getattr(exc, "request", ""))]
+        texts += [
+            str(exc),
+            repr(exc),
+            "".join(traceback.format_exception(exc)),
+            repr(getattr(exc, "body", "")),
+            repr(getattr(exc, "request", "")),
+        ]
         request = getattr(exc, "request", None)
         if request is not None:
             texts.append(repr(request.headers))

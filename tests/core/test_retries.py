@@ -8,7 +8,14 @@ import time
 import httpx
 import pytest
 
-from oainb import APIConnectionError, APITimeoutError, InternalServerError, RateLimitError, StreamError
+from oainb import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    InternalServerError,
+    RateLimitError,
+    StreamError,
+)
 from oainb._client import backoff_delay, retry_after_seconds
 from tests.core._harness import Recorder, reply_body, sse, sse_response, text_stream_events
 
@@ -16,7 +23,14 @@ OK = httpx.Response(200, json=reply_body())
 
 
 def error(status: int, code: str | None = None, headers: dict | None = None) -> httpx.Response:
-    body = {"error": {"message": f"status {status}", "type": "server_error", "code": code, "param": None}}
+    body = {
+        "error": {
+            "message": f"status {status}",
+            "type": "server_error",
+            "code": code,
+            "param": None,
+        }
+    }
     return httpx.Response(status, json=body, headers=headers or {})
 
 
@@ -35,8 +49,9 @@ def test_retryable_statuses_are_retried(api, status):
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 def test_client_errors_are_not_retried(api, status):
     rec = Recorder(error(status), OK)
-    with pytest.raises(Exception):
+    with pytest.raises(APIStatusError) as info:
         create(api, api.client(rec))
+    assert info.value.status_code == status
     assert len(rec.requests) == 1 and api.sleeps == []
 
 
@@ -136,7 +151,9 @@ def test_backoff_without_retry_after_uses_the_formula(api):
     assert api.sleeps == [pytest.approx(0.5 * (1 - 0.125)), pytest.approx(1.0 * (1 - 0.125))]
 
 
-@pytest.mark.parametrize("n, low, high", [(0, 0.375, 0.5), (1, 0.75, 1.0), (2, 1.5, 2.0), (5, 6.0, 8.0), (9, 6.0, 8.0)])
+@pytest.mark.parametrize(
+    "n, low, high", [(0, 0.375, 0.5), (1, 0.75, 1.0), (2, 1.5, 2.0), (5, 6.0, 8.0), (9, 6.0, 8.0)]
+)
 def test_backoff_jitter_bounds(n, low, high):
     assert backoff_delay(n, rand=lambda: 0.0) == pytest.approx(high)
     assert backoff_delay(n, rand=lambda: 1.0) == pytest.approx(low)
@@ -157,8 +174,11 @@ def test_never_retried_after_a_stream_started_delivering(api):
             raise httpx.ReadError("connection reset")
 
     head = sse(*text_stream_events(["Hi"], terminal=False)[:5])
-    rec = Recorder(lambda request: httpx.Response(200, stream=Broken(head),
-                                                   headers={"content-type": "text/event-stream"}))
+    rec = Recorder(
+        lambda request: httpx.Response(
+            200, stream=Broken(head), headers={"content-type": "text/event-stream"}
+        )
+    )
     client = api.client(rec)
     with pytest.raises(StreamError, match="broke off") as info:
         api.consume(lambda: client.responses.stream(model="m", input="Hi"))

@@ -13,8 +13,12 @@ def test_a_deliberately_wrong_body_is_caught(api, spec_guard):
     rec = Recorder(httpx.Response(200, json=reply_body()))
     client = api.client(rec)
     # extra_body bypasses our own checks, so the wrong body reaches the wire
-    api.call(client.responses.create, model="gpt-4o-mini", input="Hi",
-             extra_body={"max_completion_tokens": 64, "temperature": 7})
+    api.call(
+        client.responses.create,
+        model="gpt-4o-mini",
+        input="Hi",
+        extra_body={"max_completion_tokens": 64, "temperature": 7},
+    )
     found = "\n".join(spec_guard.violations)
     assert "max_completion_tokens: not a declared property of CreateResponse" in found
     assert "temperature" in found
@@ -24,8 +28,12 @@ def test_a_deliberately_wrong_body_is_caught(api, spec_guard):
 def test_a_wrong_multipart_body_is_caught(api, spec_guard):
     rec = Recorder(httpx.Response(200, json={"text": "ok"}))
     client = api.client(rec)
-    api.call(client.audio.transcriptions.create, file=b"RIFF....WAVE", model="whisper-1",
-             extra_body={"response_format": "mp3", "silence_timeout_ms": 5})
+    api.call(
+        client.audio.transcriptions.create,
+        file=b"RIFF....WAVE",
+        model="whisper-1",
+        extra_body={"response_format": "mp3", "silence_timeout_ms": 5},
+    )
     found = "\n".join(spec_guard.violations)
     assert "response_format" in found and "silence_timeout_ms" in found
     spec_guard.violations.clear()
@@ -34,8 +42,13 @@ def test_a_wrong_multipart_body_is_caught(api, spec_guard):
 def test_a_wrong_speech_body_is_caught(api, spec_guard):
     rec = Recorder(httpx.Response(200, content=b"x"))
     client = api.client(rec)
-    api.call(client.audio.speech.create, model="tts-1", input="Hi", voice="alloy",
-             extra_body={"speed": 9})
+    api.call(
+        client.audio.speech.create,
+        model="tts-1",
+        input="Hi",
+        voice="alloy",
+        extra_body={"speed": 9},
+    )
     assert any("speed" in v for v in spec_guard.violations)
     spec_guard.violations.clear()
 
@@ -59,9 +72,12 @@ def test_the_guard_fails_a_test_that_leaves_violations(pytester, spec_guard):
     spec_guard.violations.clear()  # the inner run went through this test's guard too
 
 
-@pytest.mark.parametrize("schema, body", [
-    ("CreateResponse", {"model": "m", "input": "Hi", "max_output_tokens": 64}),
-    ("CreateSpeechRequest", {"model": "tts-1", "input": "Hi", "voice": "alloy"}),
-])
+@pytest.mark.parametrize(
+    "schema, body",
+    [
+        ("CreateResponse", {"model": "m", "input": "Hi", "max_output_tokens": 64}),
+        ("CreateSpeechRequest", {"model": "tts-1", "input": "Hi", "voice": "alloy"}),
+    ],
+)
 def test_good_bodies_pass(schema, body):
     assert request_errors(schema, body) == []

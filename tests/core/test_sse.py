@@ -12,7 +12,7 @@ def decode(chunks):
 
 
 def test_event_and_data_lines():
-    assert decode([b"event: a\ndata: {\"x\": 1}\n\n"]) == [("a", '{"x": 1}')]
+    assert decode([b'event: a\ndata: {"x": 1}\n\n']) == [("a", '{"x": 1}')]
 
 
 def test_multi_line_data_is_joined_with_newlines():

@@ -21,14 +21,36 @@ def form(request: httpx.Request) -> dict:
 def raw_fields(request: httpx.Request) -> list[str]:
     """Field names in the order sent, to check the SDK's bracket encoding."""
     body = request.content.decode("latin-1")
-    return [line.split('name="', 1)[1].split('"', 1)[0] for line in body.splitlines() if 'name="' in line]
+    return [
+        line.split('name="', 1)[1].split('"', 1)[0]
+        for line in body.splitlines()
+        if 'name="' in line
+    ]
 
 
 VERBOSE = {
-    "task": "transcribe", "language": "english", "duration": 1.5, "text": "Hello world",
-    "words": [{"word": "Hello", "start": 0.0, "end": 0.5}, {"word": "world", "start": 0.6, "end": 1.2}],
-    "segments": [{"id": 0, "seek": 0, "start": 0.0, "end": 1.2, "text": " Hello world", "tokens": [1, 2],
-                  "temperature": 0.0, "avg_logprob": -0.2, "compression_ratio": 1.1, "no_speech_prob": 0.01}],
+    "task": "transcribe",
+    "language": "english",
+    "duration": 1.5,
+    "text": "Hello world",
+    "words": [
+        {"word": "Hello", "start": 0.0, "end": 0.5},
+        {"word": "world", "start": 0.6, "end": 1.2},
+    ],
+    "segments": [
+        {
+            "id": 0,
+            "seek": 0,
+            "start": 0.0,
+            "end": 1.2,
+            "text": " Hello world",
+            "tokens": [1, 2],
+            "temperature": 0.0,
+            "avg_logprob": -0.2,
+            "compression_ratio": 1.1,
+            "no_speech_prob": 0.01,
+        }
+    ],
     "usage": {"type": "duration", "seconds": 2},
 }
 
@@ -39,9 +61,14 @@ def test_transcription_verbose_json_with_words(api, tmp_path):
     rec = Recorder(httpx.Response(200, json=VERBOSE))
     client = api.client(rec)
     t = api.call(
-        client.audio.transcriptions.create, file=path, model="whisper-1",
-        response_format="verbose_json", timestamp_granularities=["word", "segment"],
-        language="en", prompt="A greeting", temperature=0.2,
+        client.audio.transcriptions.create,
+        file=path,
+        model="whisper-1",
+        response_format="verbose_json",
+        timestamp_granularities=["word", "segment"],
+        language="en",
+        prompt="A greeting",
+        temperature=0.2,
     )
     assert isinstance(t, Transcript)
     assert [w.word for w in t.words] == ["Hello", "world"] and t.duration == 1.5
@@ -56,12 +83,17 @@ def test_transcription_verbose_json_with_words(api, tmp_path):
 
 
 def test_transcription_json_with_logprobs_and_vad(api):
-    body = {"text": "Hi", "logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105]}],
-            "usage": {"type": "tokens", "input_tokens": 10, "output_tokens": 2, "total_tokens": 12}}
+    body = {
+        "text": "Hi",
+        "logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105]}],
+        "usage": {"type": "tokens", "input_tokens": 10, "output_tokens": 2, "total_tokens": 12},
+    }
     rec = Recorder(httpx.Response(200, json=body))
     client = api.client(rec)
     t = api.call(
-        client.audio.transcriptions.create, file=io.BytesIO(WAV), model="gpt-4o-mini-transcribe",
+        client.audio.transcriptions.create,
+        file=io.BytesIO(WAV),
+        model="gpt-4o-mini-transcribe",
         include=["logprobs"],
         chunking_strategy={"type": "server_vad", "threshold": 0.5, "silence_duration_ms": 500},
     )
@@ -69,18 +101,27 @@ def test_transcription_json_with_logprobs_and_vad(api):
     names = raw_fields(rec.last)
     assert "include[]" in names
     assert "chunking_strategy[type]" in names and "chunking_strategy[silence_duration_ms]" in names
-    assert form(rec.last)["chunking_strategy"] == {"type": "server_vad", "threshold": 0.5, "silence_duration_ms": 500}
+    assert form(rec.last)["chunking_strategy"] == {
+        "type": "server_vad",
+        "threshold": 0.5,
+        "silence_duration_ms": 500,
+    }
 
 
-@pytest.mark.parametrize("fmt, body", [
-    ("text", "Hello world\n"),
-    ("srt", "1\n00:00:00,000 --> 00:00:01,200\nHello world\n\n"),
-    ("vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:01.200\nHello world\n\n"),
-])
+@pytest.mark.parametrize(
+    "fmt, body",
+    [
+        ("text", "Hello world\n"),
+        ("srt", "1\n00:00:00,000 --> 00:00:01,200\nHello world\n\n"),
+        ("vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:01.200\nHello world\n\n"),
+    ],
+)
 def test_transcription_plain_text_formats(api, fmt, body):
     rec = Recorder(httpx.Response(200, text=body, headers={"content-type": "text/plain"}))
     client = api.client(rec)
-    t = api.call(client.audio.transcriptions.create, file=WAV, model="whisper-1", response_format=fmt)
+    t = api.call(
+        client.audio.transcriptions.create, file=WAV, model="whisper-1", response_format=fmt
+    )
     assert t.text == "Hello world" and t.response_format == fmt
     if fmt != "text":
         assert t.segments[0].end == pytest.approx(1.2)
@@ -88,15 +129,25 @@ def test_transcription_plain_text_formats(api, fmt, body):
 
 def test_transcription_stream(api):
     events = [
-        {"type": "transcript.text.delta", "delta": "Hel", "logprobs": [{"token": "Hel", "logprob": -0.1}]},
+        {
+            "type": "transcript.text.delta",
+            "delta": "Hel",
+            "logprobs": [{"token": "Hel", "logprob": -0.1}],
+        },
         {"type": "transcript.text.delta", "delta": "lo"},
-        {"type": "transcript.text.done", "text": "Hello",
-         "usage": {"input_tokens": 4, "output_tokens": 2, "total_tokens": 6}},
+        {
+            "type": "transcript.text.done",
+            "text": "Hello",
+            "usage": {"input_tokens": 4, "output_tokens": 2, "total_tokens": 6},
+        },
     ]
     rec = Recorder(sse_response(sse(*events, event_lines=False)))
     client = api.client(rec)
-    got, stream = api.consume(lambda: client.audio.transcriptions.create(
-        file=WAV, model="gpt-4o-mini-transcribe", stream=True))
+    got, stream = api.consume(
+        lambda: client.audio.transcriptions.create(
+            file=WAV, model="gpt-4o-mini-transcribe", stream=True
+        )
+    )
     assert all(isinstance(e, TranscriptEvent) for e in got)
     assert [e.delta for e in got[:2]] == ["Hel", "lo"] and got[-1].type == "transcript.text.done"
     assert stream.transcript.text == "Hello" and stream.transcript.usage.total_tokens == 6
@@ -104,13 +155,18 @@ def test_transcription_stream(api):
 
 
 def test_transcription_stream_error_keeps_text(api):
-    events = [{"type": "transcript.text.delta", "delta": "Hel"},
-              {"type": "error", "error": {"message": "audio too noisy", "code": "bad_audio"}}]
+    events = [
+        {"type": "transcript.text.delta", "delta": "Hel"},
+        {"type": "error", "error": {"message": "audio too noisy", "code": "bad_audio"}},
+    ]
     rec = Recorder(sse_response(sse(*events, event_lines=False)))
     client = api.client(rec)
     with pytest.raises(StreamError, match="audio too noisy") as info:
-        api.consume(lambda: client.audio.transcriptions.create(
-            file=WAV, model="gpt-4o-transcribe", stream=True))
+        api.consume(
+            lambda: client.audio.transcriptions.create(
+                file=WAV, model="gpt-4o-transcribe", stream=True
+            )
+        )
     assert info.value.reply.text == "Hel"
 
 
@@ -127,29 +183,50 @@ def test_translation_verbose(api):
     body = {k: v for k, v in VERBOSE.items() if k not in ("words", "task")}
     rec = Recorder(httpx.Response(200, json=body))
     client = api.client(rec)
-    t = api.call(client.audio.translations.create, file=WAV, model="whisper-1", response_format="verbose_json")
+    t = api.call(
+        client.audio.translations.create,
+        file=WAV,
+        model="whisper-1",
+        response_format="verbose_json",
+    )
     assert t.segments[0].text == " Hello world"
 
 
 def test_speech_create_returns_a_clip(api):
-    rec = Recorder(httpx.Response(200, content=b"ID3fakeaudio", headers={"content-type": "audio/mpeg"}))
+    rec = Recorder(
+        httpx.Response(200, content=b"ID3fakeaudio", headers={"content-type": "audio/mpeg"})
+    )
     client = api.client(rec)
     clip = api.call(
-        client.audio.speech.create, model="gpt-4o-mini-tts", input="Hello", voice="alloy",
-        instructions="cheerful", response_format="mp3", speed=1.25,
+        client.audio.speech.create,
+        model="gpt-4o-mini-tts",
+        input="Hello",
+        voice="alloy",
+        instructions="cheerful",
+        response_format="mp3",
+        speed=1.25,
     )
     assert isinstance(clip, SpeechClip)
     assert clip.audio == b"ID3fakeaudio" and clip.format == "mp3" and clip.voice == "alloy"
-    assert rec.json() == {"model": "gpt-4o-mini-tts", "input": "Hello", "voice": "alloy",
-                          "instructions": "cheerful", "response_format": "mp3", "speed": 1.25}
+    assert rec.json() == {
+        "model": "gpt-4o-mini-tts",
+        "input": "Hello",
+        "voice": "alloy",
+        "instructions": "cheerful",
+        "response_format": "mp3",
+        "speed": 1.25,
+    }
 
 
 def test_speech_stream_audio_chunks(api):
     pcm = b"\x01\x00" * 2400
     rec = Recorder(httpx.Response(200, content=pcm, headers={"content-type": "audio/pcm"}))
     client = api.client(rec)
-    chunks, stream = api.consume(lambda: client.audio.speech.stream(
-        model="tts-1", input="Hello", voice="echo", response_format="pcm"))
+    chunks, stream = api.consume(
+        lambda: client.audio.speech.stream(
+            model="tts-1", input="Hello", voice="echo", response_format="pcm"
+        )
+    )
     assert b"".join(chunks) == pcm
     assert stream.clip.audio == pcm and stream.clip.duration == pytest.approx(0.1)
     assert rec.json()["stream_format"] == "audio"
@@ -157,13 +234,21 @@ def test_speech_stream_audio_chunks(api):
 
 def test_speech_stream_sse(api):
     a, b = b"first-", b"second"
-    events = [{"type": "speech.audio.delta", "audio": base64.b64encode(a).decode()},
-              {"type": "speech.audio.delta", "audio": base64.b64encode(b).decode()},
-              {"type": "speech.audio.done", "usage": {"input_tokens": 3, "output_tokens": 9, "total_tokens": 12}}]
+    events = [
+        {"type": "speech.audio.delta", "audio": base64.b64encode(a).decode()},
+        {"type": "speech.audio.delta", "audio": base64.b64encode(b).decode()},
+        {
+            "type": "speech.audio.done",
+            "usage": {"input_tokens": 3, "output_tokens": 9, "total_tokens": 12},
+        },
+    ]
     rec = Recorder(sse_response(sse(*events)))
     client = api.client(rec)
-    chunks, stream = api.consume(lambda: client.audio.speech.stream(
-        model="gpt-4o-mini-tts", input="Hi", voice="coral", stream_format="sse"))
+    chunks, stream = api.consume(
+        lambda: client.audio.speech.stream(
+            model="gpt-4o-mini-tts", input="Hi", voice="coral", stream_format="sse"
+        )
+    )
     assert chunks == [a, b]
     assert stream.clip.audio == a + b and stream.clip.usage.total_tokens == 12
     assert stream.clip.partial is False
@@ -171,18 +256,38 @@ def test_speech_stream_sse(api):
 
 
 def test_speech_create_with_sse_format_collects_the_audio(api):
-    events = [{"type": "speech.audio.delta", "audio": base64.b64encode(b"xyz").decode()},
-              {"type": "speech.audio.done", "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}}]
+    events = [
+        {"type": "speech.audio.delta", "audio": base64.b64encode(b"xyz").decode()},
+        {
+            "type": "speech.audio.done",
+            "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2},
+        },
+    ]
     rec = Recorder(sse_response(sse(*events)))
     client = api.client(rec)
-    clip = api.call(client.audio.speech.create, model="gpt-4o-mini-tts", input="Hi", voice="ash",
-                    stream_format="sse")
+    clip = api.call(
+        client.audio.speech.create,
+        model="gpt-4o-mini-tts",
+        input="Hi",
+        voice="ash",
+        stream_format="sse",
+    )
     assert clip.audio == b"xyz" and clip.usage.total_tokens == 2
 
 
 def test_models_list(api):
-    rec = Recorder(httpx.Response(200, json={"object": "list", "data": [
-        {"id": "gpt-4o-mini", "object": "model"}, {"id": "whisper-1", "object": "model"}]}))
+    rec = Recorder(
+        httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "data": [
+                    {"id": "gpt-4o-mini", "object": "model"},
+                    {"id": "whisper-1", "object": "model"},
+                ],
+            },
+        )
+    )
     client = api.client(rec)
     assert api.call(client.models.list) == ["gpt-4o-mini", "whisper-1"]
     assert rec.last.url.path == "/v1/models"

@@ -23,7 +23,10 @@ def test_create_passes_other_spec_fields_and_extra_body(api):
     rec = Recorder(httpx.Response(200, json=reply_body()))
     client = api.client(rec, organization="org-1", project="proj-1")
     api.call(
-        client.responses.create, model="gpt-4o-mini", input="Hi", service_tier="auto",
+        client.responses.create,
+        model="gpt-4o-mini",
+        input="Hi",
+        service_tier="auto",
         extra_body={"prompt_cache_key": "k"},
     )
     assert rec.json()["service_tier"] == "auto" and rec.json()["prompt_cache_key"] == "k"
@@ -64,8 +67,15 @@ def test_create_stream_true_returns_an_open_stream(api):
 
 def test_stream_error_event_raises_and_keeps_the_partial_reply(api):
     events = text_stream_events(["Part"], terminal=False)
-    events.append({"type": "error", "code": "server_error", "message": "boom", "param": None,
-                   "sequence_number": len(events)})
+    events.append(
+        {
+            "type": "error",
+            "code": "server_error",
+            "message": "boom",
+            "param": None,
+            "sequence_number": len(events),
+        }
+    )
     rec = Recorder(sse_response(sse(*events)))
     client = api.client(rec)
     holder = {}
@@ -129,11 +139,16 @@ def test_resume_a_background_stream_with_starting_after(api):
     events = text_stream_events(["Hel", "lo"])
     rec = Recorder(sse_response(sse(*events[3:])))
     client = api.client(rec)
-    got, stream = api.consume(lambda: client.responses.stream(response_id="resp_123", starting_after=2))
+    got, stream = api.consume(
+        lambda: client.responses.stream(response_id="resp_123", starting_after=2)
+    )
     assert rec.last.method == "GET" and rec.last.url.path == "/v1/responses/resp_123"
     assert rec.last.url.params["stream"] == "true" and rec.last.url.params["starting_after"] == "2"
     assert got[0].sequence_number == 3
-    assert stream.reply.output_text == "Hello" and stream.last_sequence_number == events[-1]["sequence_number"]
+    assert (
+        stream.reply.output_text == "Hello"
+        and stream.last_sequence_number == events[-1]["sequence_number"]
+    )
 
 
 def test_resume_drops_events_at_or_before_starting_after(api):
@@ -146,17 +161,45 @@ def test_resume_drops_events_at_or_before_starting_after(api):
 def test_function_call_arguments_accumulate(api):
     events = [
         {"type": "response.created", "response": reply_body("", status="in_progress", output=[])},
-        {"type": "response.output_item.added", "output_index": 0,
-         "item": {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
-                  "arguments": "", "status": "in_progress"}},
-        {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "output_index": 0, "delta": '{"city":'},
-        {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "output_index": 0, "delta": '"Paris"}'},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {
+                "type": "function_call",
+                "id": "fc_1",
+                "call_id": "call_1",
+                "name": "get_weather",
+                "arguments": "",
+                "status": "in_progress",
+            },
+        },
+        {
+            "type": "response.function_call_arguments.delta",
+            "item_id": "fc_1",
+            "output_index": 0,
+            "delta": '{"city":',
+        },
+        {
+            "type": "response.function_call_arguments.delta",
+            "item_id": "fc_1",
+            "output_index": 0,
+            "delta": '"Paris"}',
+        },
     ]
     for n, e in enumerate(events):
         e["sequence_number"] = n
     rec = Recorder(sse_response(sse(*events)))
     client = api.client(rec)
-    tools = [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}, "strict": True}]
-    _, stream = api.consume(lambda: client.responses.stream(model="m", input="Weather?", tools=tools))
+    tools = [
+        {
+            "type": "function",
+            "name": "get_weather",
+            "parameters": {"type": "object"},
+            "strict": True,
+        }
+    ]
+    _, stream = api.consume(
+        lambda: client.responses.stream(model="m", input="Weather?", tools=tools)
+    )
     call = stream.reply.function_calls[0]
     assert (call.name, call.arguments) == ("get_weather", '{"city":"Paris"}')

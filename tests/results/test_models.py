@@ -23,10 +23,26 @@ from tests.openapi_schema import errors
 
 def test_reply_parses_the_spec_shape_and_keeps_unknown_fields():
     body = reply_body("Hi", brand_new_field={"x": 1})
-    body["output"].append({"type": "mcp_call", "id": "mcp_1", "server_label": "s", "name": "n",
-                           "arguments": "{}", "status": "completed"})
-    body["output"].append({"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f",
-                           "arguments": "{}", "status": "completed"})
+    body["output"].append(
+        {
+            "type": "mcp_call",
+            "id": "mcp_1",
+            "server_label": "s",
+            "name": "n",
+            "arguments": "{}",
+            "status": "completed",
+        }
+    )
+    body["output"].append(
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "c1",
+            "name": "f",
+            "arguments": "{}",
+            "status": "completed",
+        }
+    )
     reply = Reply.model_validate(body)
     assert reply.brand_new_field == {"x": 1}
     assert isinstance(reply.output[0], OutputMessage) and isinstance(reply.output[2], FunctionCall)
@@ -38,10 +54,19 @@ def test_reply_parses_the_spec_shape_and_keeps_unknown_fields():
 def test_output_text_concatenates_every_text_part_of_every_message():
     body = reply_body("A")
     body["output"].append({"type": "reasoning", "id": "rs_1", "summary": []})
-    body["output"].append({"type": "message", "id": "msg_2", "status": "completed", "role": "assistant",
-                           "content": [{"type": "output_text", "text": "B", "annotations": []},
-                                       {"type": "refusal", "refusal": "no"},
-                                       {"type": "output_text", "text": "C", "annotations": []}]})
+    body["output"].append(
+        {
+            "type": "message",
+            "id": "msg_2",
+            "status": "completed",
+            "role": "assistant",
+            "content": [
+                {"type": "output_text", "text": "B", "annotations": []},
+                {"type": "refusal", "refusal": "no"},
+                {"type": "output_text", "text": "C", "annotations": []},
+            ],
+        }
+    )
     assert Reply.model_validate(body).output_text == "ABC"
 
 
@@ -61,29 +86,63 @@ def test_usage_reads_both_names_and_fills_the_details():
     assert errors("Response", wire) == []
     assert wire["usage"]["input_tokens_details"] == {"cached_tokens": 0, "cache_write_tokens": 0}
     assert "prompt_tokens" not in wire["usage"]
-    detailed = Usage.model_validate({"input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
-                                     "input_tokens_details": {"cached_tokens": 4},
-                                     "output_tokens_details": {"reasoning_tokens": 2}})
+    detailed = Usage.model_validate(
+        {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "total_tokens": 15,
+            "input_tokens_details": {"cached_tokens": 4},
+            "output_tokens_details": {"reasoning_tokens": 2},
+        }
+    )
     assert (detailed.cached_tokens, detailed.reasoning_tokens) == (4, 2)
-    assert Usage.model_validate({"type": "duration", "seconds": 3}).to_wire() == {"type": "duration", "seconds": 3.0}
+    assert Usage.model_validate({"type": "duration", "seconds": 3}).to_wire() == {
+        "type": "duration",
+        "seconds": 3.0,
+    }
 
 
 def test_events_keep_unknown_fields_and_carry_the_reply():
-    event = ReplyEvent.model_validate({"type": "response.completed", "sequence_number": 9,
-                                       "response": reply_body("Done"), "new": True})
+    event = ReplyEvent.model_validate(
+        {
+            "type": "response.completed",
+            "sequence_number": 9,
+            "response": reply_body("Done"),
+            "new": True,
+        }
+    )
     assert event.is_terminal and event.response.output_text == "Done" and event.new is True
     assert errors("ResponseCompletedEvent", event.to_wire()) == []
-    unknown = ReplyEvent.model_validate({"type": "response.future_thing", "sequence_number": 1, "blob": [1]})
+    unknown = ReplyEvent.model_validate(
+        {"type": "response.future_thing", "sequence_number": 1, "blob": [1]}
+    )
     assert unknown.blob == [1] and not unknown.is_terminal
-    assert ReplyEvent.model_validate({"type": "error", "error": {"message": "m", "code": "c"}}).error_fields()["code"] == "c"
+    assert (
+        ReplyEvent.model_validate(
+            {"type": "error", "error": {"message": "m", "code": "c"}}
+        ).error_fields()["code"]
+        == "c"
+    )
 
 
 def test_event_wire_shapes_match_the_spec():
-    delta = ReplyEvent.model_validate({"type": "response.output_text.delta", "sequence_number": 1, "item_id": "m",
-                                       "output_index": 0, "content_index": 0, "delta": "x", "logprobs": []})
+    delta = ReplyEvent.model_validate(
+        {
+            "type": "response.output_text.delta",
+            "sequence_number": 1,
+            "item_id": "m",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "x",
+            "logprobs": [],
+        }
+    )
     assert errors("ResponseTextDeltaEvent", delta.to_wire()) == []
-    done = TranscriptEvent(type="transcript.text.done", text="hi",
-                           usage={"type": "tokens", "input_tokens": 1, "output_tokens": 2})
+    done = TranscriptEvent(
+        type="transcript.text.done",
+        text="hi",
+        usage={"type": "tokens", "input_tokens": 1, "output_tokens": 2},
+    )
     assert errors("TranscriptTextDoneEvent", done.to_wire()) == []
     speech = SpeechEvent(type="speech.audio.done", usage={"input_tokens": 1, "output_tokens": 2})
     assert errors("SpeechAudioDoneEvent", speech.to_wire()) == []
@@ -92,22 +151,53 @@ def test_event_wire_shapes_match_the_spec():
 
 
 TRANSCRIPT = {
-    "task": "transcribe", "language": "english", "duration": 3.0, "text": "one two three",
-    "words": [{"word": "one", "start": 0.0, "end": 0.8}, {"word": "two", "start": 1.0, "end": 1.6},
-              {"word": "three", "start": 2.0, "end": 2.9}],
-    "segments": [{"id": 0, "seek": 0, "start": 0.0, "end": 1.6, "text": " one two", "tokens": [1],
-                  "temperature": 0.0, "avg_logprob": -0.1, "compression_ratio": 1.0, "no_speech_prob": 0.0},
-                 {"id": 1, "seek": 0, "start": 2.0, "end": 3661.5, "text": " three", "tokens": [2],
-                  "temperature": 0.0, "avg_logprob": -0.1, "compression_ratio": 1.0, "no_speech_prob": 0.0}],
+    "task": "transcribe",
+    "language": "english",
+    "duration": 3.0,
+    "text": "one two three",
+    "words": [
+        {"word": "one", "start": 0.0, "end": 0.8},
+        {"word": "two", "start": 1.0, "end": 1.6},
+        {"word": "three", "start": 2.0, "end": 2.9},
+    ],
+    "segments": [
+        {
+            "id": 0,
+            "seek": 0,
+            "start": 0.0,
+            "end": 1.6,
+            "text": " one two",
+            "tokens": [1],
+            "temperature": 0.0,
+            "avg_logprob": -0.1,
+            "compression_ratio": 1.0,
+            "no_speech_prob": 0.0,
+        },
+        {
+            "id": 1,
+            "seek": 0,
+            "start": 2.0,
+            "end": 3661.5,
+            "text": " three",
+            "tokens": [2],
+            "temperature": 0.0,
+            "avg_logprob": -0.1,
+            "compression_ratio": 1.0,
+            "no_speech_prob": 0.0,
+        },
+    ],
 }
 
 
 def test_transcript_srt_and_vtt_from_segments():
     t = Transcript.model_validate(TRANSCRIPT)
-    assert t.srt() == ("1\n00:00:00,000 --> 00:00:01,600\none two\n\n"
-                       "2\n00:00:02,000 --> 01:01:01,500\nthree\n\n")
-    assert t.vtt() == ("WEBVTT\n\n00:00:00.000 --> 00:00:01.600\none two\n\n"
-                       "00:00:02.000 --> 01:01:01.500\nthree\n\n")
+    assert t.srt() == (
+        "1\n00:00:00,000 --> 00:00:01,600\none two\n\n2\n00:00:02,000 --> 01:01:01,500\nthree\n\n"
+    )
+    assert t.vtt() == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:01.600\none two\n\n"
+        "00:00:02.000 --> 01:01:01.500\nthree\n\n"
+    )
 
 
 def test_transcript_srt_from_words_when_there_are_no_segments():
@@ -130,7 +220,9 @@ def test_transcript_bodies_match_the_spec():
 
 
 def test_transcript_repr_and_source_audio_hidden():
-    t = Transcript.model_validate(TRANSCRIPT).model_copy(update={"model": "whisper-1", "source_audio": b"\0" * 99})
+    t = Transcript.model_validate(TRANSCRIPT).model_copy(
+        update={"model": "whisper-1", "source_audio": b"\0" * 99}
+    )
     assert repr(t) == "<Transcript 3 words 3.0s whisper-1>"
     assert "source_audio" not in t.to_wire()
 
@@ -146,7 +238,9 @@ def _wav(seconds: float) -> bytes:
 
 
 def test_speech_clip_duration_save_and_repr(tmp_path):
-    clip = SpeechClip(audio=_wav(0.5), format="wav", voice="alloy", model="tts-1", input="Hello there")
+    clip = SpeechClip(
+        audio=_wav(0.5), format="wav", voice="alloy", model="tts-1", input="Hello there"
+    )
     assert clip.duration == pytest.approx(0.5)
     assert clip.save(tmp_path / "a.wav") == str(tmp_path / "a.wav")
     assert (tmp_path / "a.wav").read_bytes() == clip.audio
@@ -154,13 +248,16 @@ def test_speech_clip_duration_save_and_repr(tmp_path):
     assert SpeechClip(audio=b"x", format="mp3").duration is None
 
 
-@pytest.mark.parametrize("obj", [
-    Reply.model_validate(reply_body("line one\nline two " * 20)),
-    Transcript.model_validate(TRANSCRIPT),
-    SpeechClip(audio=b"\0" * 10, format="pcm", input="a\nb"),
-    ReplyEvent(type="response.output_text.delta", delta="x\ny"),
-    Usage(input_tokens=1, output_tokens=2),
-])
+@pytest.mark.parametrize(
+    "obj",
+    [
+        Reply.model_validate(reply_body("line one\nline two " * 20)),
+        Transcript.model_validate(TRANSCRIPT),
+        SpeechClip(audio=b"\0" * 10, format="pcm", input="a\nb"),
+        ReplyEvent(type="response.output_text.delta", delta="x\ny"),
+        Usage(input_tokens=1, output_tokens=2),
+    ],
+)
 def test_reprs_are_one_line_and_bundles_honour_include_exclude(obj):
     assert "\n" not in repr(obj) and len(repr(obj)) < 160 and str(obj) == repr(obj)
     bundle = obj._repr_mimebundle_()
