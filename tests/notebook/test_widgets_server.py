@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.server, pytest.mark.anyio]
 
 
 @pytest.fixture
-def aclient(local_server: Any) -> AsyncClient:
-    return AsyncClient(base_url=local_server.base_url, api_key=local_server.api_key)
+async def aclient(local_server: Any) -> Any:
+    async with AsyncClient(base_url=local_server.base_url, api_key=local_server.api_key) as c:
+        yield c
 
 
 @pytest.fixture
