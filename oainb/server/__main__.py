@@ -15,9 +15,11 @@ import json
 import logging
 import os
 import pathlib
+import signal
 import socket
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 __all__ = ["main", "build_parser", "STATE_FILE", "API_KEY_ENV"]
@@ -88,6 +90,32 @@ async def _watch(server: Any, state_path: pathlib.Path, info: dict[str, Any],
             server.should_exit = True
 
 
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):  # type: ignore[misc]
+        """uvicorn's server, minus re-raising SIGTERM/SIGINT after a graceful shutdown.
+
+        uvicorn re-raises the signal once it has stopped, which would kill the process before
+        ``server.json`` is removed; we return from ``main`` normally instead.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 async def _serve(args: argparse.Namespace, api_key: str | None) -> None:
     import uvicorn
 
@@ -104,7 +132,7 @@ async def _serve(args: argparse.Namespace, api_key: str | None) -> None:
     port = sock.getsockname()[1]
     # Access logs show paths only; the token travels in a header uvicorn never logs.
     config = uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     info = {"pid": os.getpid(), "host": args.host, "port": port, "token": api_key,
             "base_url": f"http://{args.host}:{port}/v1"}
     state_path = data_dir / STATE_FILE

@@ -65,7 +65,6 @@ def skeleton(params: dict[str, Any], *, model: str, background: bool) -> dict[st
         "top_p": params.get("top_p", 1.0),
         "truncation": "disabled",
         "usage": None,
-        "user": None,
         "metadata": params.get("metadata") or {},
     }
 
@@ -130,9 +129,15 @@ class ResponseRun:
         return event
 
     def snapshot(self) -> dict[str, Any]:
-        """A deep copy of the Response object, safe to send while generation goes on."""
+        """A deep copy of the Response object, safe to send while generation goes on.
+
+        ``usage`` is left out until it is known: the spec's schema has it as an object, never null.
+        """
         with self.lock:
-            return _copy(self.body)
+            body = _copy(self.body)
+        if body.get("usage") is None:
+            body.pop("usage", None)
+        return body
 
     def start(self) -> None:
         """The opening events: ``created`` (and ``queued`` for background responses)."""
