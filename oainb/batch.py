@@ -21,27 +21,28 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import threading
-import time
 import html
 import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO, Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, TextIO
 
 from oainb._ratelimit import RateLimiter, retry_after_seconds
 
 __all__ = [
     "BatchItem",
     "BatchResult",
-    "transcribe",
-    "respond",
-    "speak",
-    "atranscribe",
     "arespond",
-    "aspeak",
-    "run",
     "arun",
+    "aspeak",
+    "atranscribe",
+    "respond",
+    "run",
+    "speak",
+    "transcribe",
 ]
 
 Clock = Callable[[], float]
@@ -223,7 +224,7 @@ class _NoProgress:
 
 def _in_kernel() -> bool:
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None) is not None
 
 

@@ -27,7 +27,8 @@ import html
 import threading
 import time
 import weakref
-from typing import Any, Callable, ClassVar, Generator
+from collections.abc import Callable, Generator
+from typing import Any, ClassVar
 
 import ipywidgets as widgets
 
@@ -149,8 +150,9 @@ class BackgroundJob(widgets.VBox):
         """Take one stream event: status, text and the resume point."""
         seq = getattr(event, "sequence_number", None)
         response = getattr(event, "response", None)
-        if self.response_id is None and getattr(response, "id", None):
-            self.response_id = response.id
+        rid = getattr(response, "id", None)
+        if self.response_id is None and rid:
+            self.response_id = str(rid)
             self._register()
         if seq is not None:
             self.last_sequence_number = seq

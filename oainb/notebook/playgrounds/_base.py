@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import html
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["Playground", "OutputHandle", "footer_html"]
+__all__ = ["OutputHandle", "Playground", "footer_html"]
 
 
 class OutputHandle:
@@ -38,8 +39,8 @@ class OutputHandle:
         self.output = output
         self.bundle: dict[str, Any] = {}
 
-    def update(self, bundle: dict[str, Any], **kwargs: Any) -> None:
-        self.bundle = dict(bundle)
+    def update(self, obj: dict[str, Any], **kwargs: Any) -> None:
+        self.bundle = dict(obj)
         self.output.outputs = ({"output_type": "display_data", "data": self.bundle, "metadata": {}},)
 
     def __call__(self, bundle: dict[str, Any]) -> OutputHandle:

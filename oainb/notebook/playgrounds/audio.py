@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
 from oainb.notebook.playgrounds._base import Playground
 
-__all__ = ["TranscriptionPlayground", "SpeechPlayground"]
+__all__ = ["SpeechPlayground", "TranscriptionPlayground"]
 
 _WIDE = widgets.Layout(width="100%")
 VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer",
