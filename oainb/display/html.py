@@ -269,8 +269,14 @@ def render_html(obj: Any) -> str:
     return f"<pre>{html.escape(repr(obj))}</pre>"
 
 
-def render_live_html(text: str, *, status: str = "", waiting: bool = False) -> str:
-    """The live view while a reply streams: the text so far (as Markdown) and a status line."""
-    body = f'<div style="color: #888;">{html.escape(WAITING_TEXT)}</div>' if waiting else markdown_to_html(text)
+def render_live_html(text: str, *, status: str = "", waiting: bool = False, body: str | None = None) -> str:
+    """The live view while a reply streams: the text so far (as Markdown) and a status line.
+
+    `body` is HTML already rendered from the text (the live view renders it incrementally).
+    """
+    if waiting:
+        body = f'<div style="color: #888;">{html.escape(WAITING_TEXT)}</div>'
+    elif body is None:
+        body = markdown_to_html(text)
     line = f'<div style="{_FOOTER}">{html.escape(status)}</div>' if status else ""
     return f'<div style="{_BOX}">{body}{line}</div>'

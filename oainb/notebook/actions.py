@@ -144,8 +144,11 @@ def status_text(*, defaults: dict[str, Any] | None = None) -> str:
             config = resolve_config(api_key=state.api_key)
         except InputError as exc:
             return f"backend: not configured ({exc})"
-        backend = "local server (started on first call)" if config.backend == "local" else "OpenAI-compatible API"
         where = config.base_url
+        if config.backend == "local":
+            backend = "local server (started on first call)"
+        else:
+            backend = "local server" if is_local(config) else "OpenAI-compatible API"
     key = state.api_key or os.environ.get("OPENAI_API_KEY")
     lines = [
         f"backend: {backend}{' at ' + where if where else ''}",

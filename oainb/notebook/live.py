@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Protocol, TypeVar
 
 from oainb.display import render_bundle
-from oainb.display.html import WAITING_TEXT, render_live_html
+from oainb.display.html import WAITING_TEXT, markdown_to_html, render_live_html
 from oainb.display.text import escape_markdown
 
 __all__ = ["LiveView", "run_live", "DisplayHandleLike", "MAX_UPDATES_PER_SECOND", "was_shown_live"]
@@ -109,6 +109,9 @@ class LiveView:
         self._last_update = float("-inf")
         self.updates = 0
         self.finished = False
+        # Markdown blocks before the last blank line are final: render them once (see _html).
+        self._frozen_html = ""
+        self._frozen_upto = 0
 
     @property
     def text(self) -> str:
@@ -162,13 +165,27 @@ class LiveView:
             bits.append(self.cancel_hint)
         return " · ".join(bits)
 
+    def _html_body(self, text: str) -> str:
+        """The text so far as HTML, re-rendering only what follows the last finished block.
+
+        Re-rendering the whole answer on every refresh would cost O(length) each time, O(n²)
+        over a long answer. A blank line outside a code fence ends a block for good, so the
+        blocks before it are rendered once and kept.
+        """
+        cut = text.rfind("\n\n")
+        if cut > self._frozen_upto and text.count("```", 0, cut) % 2 == 0:
+            self._frozen_html += markdown_to_html(text[self._frozen_upto:cut])
+            self._frozen_upto = cut
+        return self._frozen_html + markdown_to_html(text[self._frozen_upto:])
+
     def _bundle(self) -> dict[str, str]:
         text = self.text
         waiting = not text and not self._bytes
         status = self.status_line()
         plain = (WAITING_TEXT if waiting else text) + f"\n\n— {status}"
         markdown = (WAITING_TEXT if waiting else escape_markdown(text)) + f"\n\n*{escape_markdown(status)}*"
-        html = render_live_html(text, status=status, waiting=waiting)
+        html = render_live_html("", status=status, waiting=True) if waiting else render_live_html(
+            "", status=status, body=self._html_body(text))
         return {"text/plain": plain, "text/markdown": markdown, "text/html": html}
 
     def finish(self, result: Any) -> Any:

@@ -179,3 +179,13 @@ def test_background_shows_status_and_how_to_cancel(fresh_session):
     assert any("in progress" in line and "0.5 s" in line for line in lines)
     assert all("to cancel" in line for line in lines)
     assert reply.output_text == "done!" and screen.updates[-1][1]["text/plain"].startswith("done!")
+
+
+def test_incremental_html_matches_rendering_the_whole_text():
+    from oainb.display.html import markdown_to_html
+
+    text = "# T\n\npara *one*\n\n```\ncode\n\nstill <code>\n```\n\n- a\n- b\n\nlast <b>"
+    clock = FakeClock()
+    view = LiveView(clock=clock, display=Recorder(clock))
+    for i in range(1, len(text) + 1):
+        assert view._html_body(text[:i]) == markdown_to_html(text[:i]), text[:i]
