@@ -162,15 +162,15 @@ def main() -> None:
     ]
     lines = [
         SECTION, "",
-        f"Command: `.venv/bin/python benchmarks/bench_live.py --events {args.events} --write` "
-        f"(one run, best of {args.repeats} per row; {n} SSE events; CPU time via `time.process_time`; "
-        f"Python {platform.python_version()}, {platform.machine()}, shared 2-core machine).", "",
+        (f"Command: `.venv/bin/python benchmarks/bench_live.py --events {args.events} --write` "
+         f"(one run, best of {args.repeats} per row; {n} SSE events; CPU time via `time.process_time`; "
+         f"Python {platform.python_version()}, {platform.machine()}, shared 2-core machine)."), "",
         "| reader | CPU per event | display updates | ratio to SDK |", "|---|---:|---:|---:|",
     ]
     lines += [f"| {name} | {1e6 * t / n:.1f} µs | {u} | {t / sdk:.2f}x |" for name, t, u in rows]
     verdict = "meets" if paced / sdk <= 1.5 else "misses"
-    lines += ["", f"Target: live view ≤ 1.5x the SDK's bare parse. Headline (60 tokens/s): "
-              f"**{paced / sdk:.2f}x**, which {verdict} it.", ""]
+    lines += ["", (f"Target: live view ≤ 1.5x the SDK's bare parse. Headline (60 tokens/s): "
+                   f"**{paced / sdk:.2f}x**, which {verdict} it."), ""]
     report = "\n".join(lines)
     print(report)
     if args.write:

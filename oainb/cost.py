@@ -16,27 +16,28 @@ import json
 import math
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from oainb._exceptions import BudgetExceededError
 
 __all__ = [
+    "DEFAULT_OUTPUT_TOKENS",
     "CostEstimate",
-    "ModelPrice",
-    "PriceTable",
     "Ledger",
     "LedgerEntry",
-    "DEFAULT_OUTPUT_TOKENS",
-    "price_table",
+    "ModelPrice",
+    "PriceTable",
     "count_tokens",
     "estimate_reply",
-    "estimate_transcription",
     "estimate_speech",
-    "price_usage",
+    "estimate_transcription",
     "format_usd",
+    "price_table",
+    "price_usage",
     "session_ledger",
 ]
 
@@ -199,7 +200,7 @@ def count_tokens(text: str, *, model: str = "gpt-4o") -> int:
     if not text:
         return 0
     try:
-        import toktok
+        import toktok  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - toktok-rs is a base dependency
         return max(1, len(text) // 4)
     return int(toktok.batch_count([text], _encoding_for(model), threads=1)[0])

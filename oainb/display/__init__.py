@@ -49,8 +49,11 @@ def annotate(result: Any, *, cost: Any = None, elapsed: float | None = None, est
         info.elapsed = elapsed
     if estimate is not None:
         info.estimate = estimate
+    def forget(_ref: weakref.ref[Any], key: int = key) -> None:
+        _INFO.pop(key, None)
+
     try:
-        ref = weakref.ref(result, lambda _ref, key=key: _INFO.pop(key, None))
+        ref = weakref.ref(result, forget)
     except TypeError:  # pragma: no cover - every result model supports weak references
         return result
     _INFO[key] = (ref, info)

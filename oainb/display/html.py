@@ -14,17 +14,18 @@ import io
 import math
 import re
 import wave
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from oainb.display.text import footer_text, kind_of
 
 __all__ = [
-    "render_html",
-    "markdown_to_html",
-    "shade_tokens",
-    "audio_tag",
-    "render_live_html",
     "WAITING_TEXT",
+    "audio_tag",
+    "markdown_to_html",
+    "render_html",
+    "render_live_html",
+    "shade_tokens",
 ]
 
 #: What the live view shows before the first token arrives.

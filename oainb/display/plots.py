@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import numpy as np
     from matplotlib.axes import Axes
 
-__all__ = ["plot_words", "plot_logprobs", "decode_waveform", "token_logprobs"]
+__all__ = ["decode_waveform", "plot_logprobs", "plot_words", "token_logprobs"]
 
 #: Longest waveform drawn, in points (longer audio is reduced to min/max envelopes).
 _MAX_POINTS = 4000
@@ -53,7 +53,8 @@ def decode_waveform(audio: bytes) -> tuple[np.ndarray, int] | None:
     except ImportError:  # pragma: no cover - av is a base dependency
         return None
     try:
-        with av.open(io.BytesIO(audio)) as container:
+        opened: Any = av.open(io.BytesIO(audio))
+        with opened as container:
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=stream.rate or 16000)
             chunks = [

@@ -7,12 +7,12 @@ from typing import Any
 
 from oainb.display import annotations_of
 
-__all__ = ["render_text", "render_markdown", "footer_text", "escape_markdown", "kind_of"]
+__all__ = ["escape_markdown", "footer_text", "kind_of", "render_markdown", "render_text"]
 
 _KINDS = ("Reply", "Transcript", "SpeechClip")
 # Backslash-escapes `<` (and `&`) outside code so Markdown renderers show model output as text
 # instead of interpreting it as HTML; inside code spans and fences Markdown keeps text literal.
-_CODE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$|`[^`\n]*`)", re.M | re.S)
+_CODE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$|`[^`\n]*`)", re.MULTILINE | re.DOTALL)
 
 
 def kind_of(obj: Any) -> str | None:
@@ -80,7 +80,7 @@ def _reply_body(reply: Any) -> str:
             message = error.get("message") if isinstance(error, dict) else str(error)
             return f"({status}: {message})"
         return f"({status})"
-    return text
+    return str(text)
 
 
 def render_text(obj: Any) -> str:

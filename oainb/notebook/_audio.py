@@ -10,7 +10,7 @@ from typing import Any
 
 from oainb._exceptions import InputError
 
-__all__ = ["AudioSource", "load_source", "duration_of"]
+__all__ = ["AudioSource", "duration_of", "load_source"]
 
 _EXTENSIONS = {
     "audio/wav": "wav",
@@ -106,7 +106,7 @@ def duration_of(data: bytes) -> float | None:
     if data[:4] == b"RIFF":
         try:
             with wave.open(io.BytesIO(data)) as reader:
-                return reader.getnframes() / float(reader.getframerate())
+                return float(reader.getnframes() / float(reader.getframerate()))
         except (wave.Error, EOFError):
             return None
     try:
@@ -114,11 +114,12 @@ def duration_of(data: bytes) -> float | None:
     except ImportError:  # pragma: no cover - av is a base dependency
         return None
     try:
-        with av.open(io.BytesIO(data)) as container:
+        opened: Any = av.open(io.BytesIO(data))
+        with opened as container:
             if container.duration is not None:
                 return float(container.duration / av.time_base)
             stream = container.streams.audio[0]
-            samples = sum(frame.samples for frame in container.decode(stream))
+            samples = sum(int(frame.samples) for frame in container.decode(stream))
             return samples / float(stream.rate) if stream.rate else None
     except (av.FFmpegError, IndexError, ValueError):
         return None

@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from oainb._exceptions import InputError
 from oainb.cost import (
@@ -33,25 +34,25 @@ from oainb.display import annotate
 from oainb.notebook._audio import AudioSource, duration_of, load_source
 
 __all__ = [
-    "respond",
-    "arespond",
-    "transcribe",
-    "atranscribe",
-    "translate",
-    "atranslate",
-    "speak",
-    "aspeak",
-    "Session",
-    "session",
-    "PollEvent",
     "CONTINUE",
     "DEFAULT_MODEL",
     "DEFAULT_STT_MODEL",
     "DEFAULT_TTS_MODEL",
     "DEFAULT_VOICE",
     "TOOL_NAMES",
-    "status_text",
+    "PollEvent",
+    "Session",
+    "arespond",
+    "aspeak",
+    "atranscribe",
+    "atranslate",
     "is_local",
+    "respond",
+    "session",
+    "speak",
+    "status_text",
+    "transcribe",
+    "translate",
 ]
 
 DEFAULT_MODEL = "gpt-4o-mini"

@@ -12,13 +12,14 @@ Credit: the display-handle pattern follows chatlab's `chatlab/views/` (rgbkrk/ch
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from oainb.display import render_bundle
 from oainb.display.html import WAITING_TEXT, markdown_to_html, render_live_html
 from oainb.display.text import escape_markdown
 
-__all__ = ["LiveView", "run_live", "DisplayHandleLike", "MAX_UPDATES_PER_SECOND", "was_shown_live"]
+__all__ = ["MAX_UPDATES_PER_SECOND", "DisplayHandleLike", "LiveView", "run_live", "was_shown_live"]
 
 #: Upper bound on refreshes of the live output; the eye does not need more, the kernel's
 #: message queue and the browser do better with fewer.
@@ -40,8 +41,7 @@ class DisplayHandleLike(Protocol):
 def _ipython_display(bundle: dict[str, str]) -> DisplayHandleLike:
     from IPython.display import display
 
-    handle = display(bundle, raw=True, display_id=True)
-    assert handle is not None  # display_id=True always returns a handle
+    handle: DisplayHandleLike = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
     return handle
 
 
@@ -213,4 +213,5 @@ def run_live(action: Callable[..., T], *args: Any, view: LiveView | None = None,
     view.start()
     key = "on_chunk" if getattr(action, "__name__", "") in ("speak", "aspeak") else "on_event"
     result = action(*args, **{key: view}, **kwargs)
-    return view.finish(result)
+    finished: T = view.finish(result)
+    return finished

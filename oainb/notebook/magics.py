@@ -1,3 +1,5 @@
+# IPython's magic decorators are untyped: mypy may not check through them.
+# mypy: disable-error-code="untyped-decorator,no-untyped-call"
 """`%respond`, `%transcribe`, `%translate`, `%speak` and `%oainb`: parse, call one action, return.
 
 Each magic parses its options with `magic_arguments`, calls one function of
@@ -14,7 +16,8 @@ import os
 import re
 import shlex
 import string
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -25,7 +28,7 @@ from oainb._exceptions import OainbError
 from oainb.notebook import actions
 from oainb.notebook.live import LiveView, run_live, was_shown_live
 
-__all__ = ["OainbMagics", "load_ipython_extension", "interpolate"]
+__all__ = ["OainbMagics", "interpolate", "load_ipython_extension"]
 
 _CANCEL_HINT = "to cancel: interrupt the kernel (■ / Ctrl-C)"
 
@@ -87,9 +90,9 @@ def _split(func: Any, line: str) -> tuple[Any, str]:
     return parser.parse_args(tokens), rest
 
 
-def _store(shell: Any, name: str | None, result: Any) -> Any:
+def _store(namespace: dict[str, Any], name: str | None, result: Any) -> Any:
     if name:
-        shell.user_ns[name] = result
+        namespace[name] = result
     return result
 
 
@@ -110,9 +113,15 @@ class OainbMagics(Magics):
         if shell is not None:
             shell.configurables.append(self)
 
+    @property
+    def _ns(self) -> dict[str, Any]:
+        assert self.shell is not None  # magics only run inside a shell
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
     def _value(self, name: str) -> Any:
         """A variable of the notebook by name (for `--schema NAME` and `%transcribe VAR`)."""
-        return self.shell.user_ns[name] if name.isidentifier() and name in self.shell.user_ns else None
+        return self._ns[name] if name.isidentifier() and name in self._ns else None
 
     def _schema(self, spec: str | None) -> Any:
         if not spec:
@@ -129,15 +138,15 @@ class OainbMagics(Magics):
         if args.new:
             actions.session().previous_response_id = None
         follow = args.cont or (self.continue_by_default and not args.new)
-        return dict(
-            model=args.model or self.model, instructions=args.instructions,
-            temperature=args.temperature, top_p=args.top_p,
-            max_output_tokens=args.max_output_tokens or self.max_output_tokens,
-            tools=args.tools, schema=self._schema(args.schema), json=args.json,
-            logprobs=args.logprobs, background=args.background,
-            stream=self.stream and not args.no_stream and not args.background,
-            previous_response_id=actions.CONTINUE if follow else None,
-        )
+        return {
+            "model": args.model or self.model, "instructions": args.instructions,
+            "temperature": args.temperature, "top_p": args.top_p,
+            "max_output_tokens": args.max_output_tokens or self.max_output_tokens,
+            "tools": args.tools, "schema": self._schema(args.schema), "json": args.json,
+            "logprobs": args.logprobs, "background": args.background,
+            "stream": self.stream and not args.no_stream and not args.background,
+            "previous_response_id": actions.CONTINUE if follow else None,
+        }
 
     @no_var_expand
     @magic_arguments()
@@ -160,15 +169,15 @@ class OainbMagics(Magics):
     def respond(self, line: str, cell: str | None = None) -> Any:
         """Ask a model: `%respond [options] PROMPT` or `%%respond [options]` with the prompt below."""
         args, rest = _split(self.respond, line)
-        prompt = interpolate(cell if cell is not None else rest, self.shell.user_ns)
+        prompt = interpolate(cell if cell is not None else rest, self._ns)
         if not prompt.strip():
             raise UsageError("Nothing to send: write a prompt after %respond (or below %%respond).")
         kwargs = self._respond_kwargs(args)
         if kwargs["stream"] or kwargs["background"]:
             hint = _CANCEL_HINT if kwargs["background"] else ""
             view = LiveView(label=kwargs["model"], cancel_hint=hint)
-            return _store(self.shell, args.out, run_live(actions.respond, prompt, view=view, **kwargs))
-        return _store(self.shell, args.out, actions.respond(prompt, **kwargs))
+            return _store(self._ns, args.out, run_live(actions.respond, prompt, view=view, **kwargs))
+        return _store(self._ns, args.out, actions.respond(prompt, **kwargs))
 
     def _source(self, text: str) -> Any:
         text = text.strip()
@@ -192,15 +201,16 @@ class OainbMagics(Magics):
     def transcribe(self, line: str) -> Any:
         """Transcribe audio: `%transcribe [options] SOURCE` (path, URL, or variable)."""
         args, rest = _split(self.transcribe, line)
-        kwargs = dict(
-            model=args.model or self.stt_model, language=args.language, response_format=args.format,
-            granularities=args.granularity, logprobs=args.logprobs, prompt=args.prompt, vad=args.vad,
-        )
+        kwargs = {
+            "model": args.model or self.stt_model, "language": args.language,
+            "response_format": args.format, "granularities": args.granularity,
+            "logprobs": args.logprobs, "prompt": args.prompt, "vad": args.vad,
+        }
         if args.stream:
             result = run_live(actions.transcribe, self._source(rest), stream=True, **kwargs)
         else:
             result = actions.transcribe(self._source(rest), **kwargs)
-        return _store(self.shell, args.out, result)
+        return _store(self._ns, args.out, result)
 
     @magic_arguments()
     @argument("-m", "--model", help="model name (default: OainbMagics.stt_model)")
@@ -216,7 +226,7 @@ class OainbMagics(Magics):
             self._source(rest), model=args.model or self.stt_model,
             response_format=args.format, prompt=args.prompt,
         )
-        return _store(self.shell, args.out, result)
+        return _store(self._ns, args.out, result)
 
     @no_var_expand
     @magic_arguments()
@@ -232,14 +242,14 @@ class OainbMagics(Magics):
     def speak(self, line: str, cell: str | None = None) -> Any:
         """Turn text into speech: `%speak [options] TEXT` or `%%speak [options]` with text below."""
         args, rest = _split(self.speak, line)
-        text = interpolate(cell if cell is not None else rest, self.shell.user_ns)
-        kwargs = dict(
-            model=args.model or self.tts_model, voice=args.voice or self.voice, speed=args.speed,
-            instructions=args.instructions, response_format=args.format,
-        )
+        text = interpolate(cell if cell is not None else rest, self._ns)
+        kwargs = {
+            "model": args.model or self.tts_model, "voice": args.voice or self.voice,
+            "speed": args.speed, "instructions": args.instructions, "response_format": args.format,
+        }
         if args.stream:
-            return _store(self.shell, args.out, run_live(actions.speak, text, stream=True, **kwargs))
-        return _store(self.shell, args.out, actions.speak(text, **kwargs))
+            return _store(self._ns, args.out, run_live(actions.speak, text, stream=True, **kwargs))
+        return _store(self._ns, args.out, actions.speak(text, **kwargs))
 
     @line_magic
     @_user_errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import httpx
@@ -59,7 +60,7 @@ class Recorder:
         self.shown: list[dict] = []
         self.updates: list[tuple[float, dict]] = []
 
-    def __call__(self, bundle: dict) -> "Recorder":
+    def __call__(self, bundle: dict) -> Recorder:
         self.shown.append(bundle)
         return self
 
@@ -103,7 +104,7 @@ def test_fast_stream_is_coalesced_to_15_updates_a_second_and_ends_on_the_full_te
     assert seconds == pytest.approx((N_DELTAS + 4) * TICK)
     assert len(streamed) <= 15 * seconds + 1
     assert len(streamed) >= 10  # it does refresh while streaming, not only at the end
-    gaps = [b - a for a, b in zip(streamed, streamed[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(streamed)]
     assert min(gaps) >= 1 / 15 - 1e-9
     full = "".join(deltas)
     final = screen.updates[-1][1]
