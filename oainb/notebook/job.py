@@ -46,8 +46,8 @@ class BackgroundJob(widgets.VBox):
     """Status, elapsed time, text so far and a Cancel button for one background reply.
 
     ```python
-    reply = oainb.notebook.actions.respond("Write a long story", background=True, stream=False)
-    job = BackgroundJob(reply.id)
+    queued = client.responses.create(model="gpt-4o-mini", input="A long story", background=True)
+    job = BackgroundJob(queued.id)
     job              # shows the live view
     job.wait()       # -> the final Reply (sync), or `job.follow()` then `await job`
     ```

@@ -60,6 +60,7 @@ class FakeAPI:
     sent: int = 0
     closed: int = 0
     cancelled: bool = False
+    polls: int = 0
 
     def events_after(self, starting_after: int | None) -> list[dict[str, Any]]:
         status = "cancelled" if self.cancelled else "completed"
@@ -75,10 +76,15 @@ class FakeAPI:
             self.cancelled = True
             return httpx.Response(200, json={"id": "resp_test", "object": "response",
                                              "status": "cancelled", "output": [], "model": "gpt-4o-mini"})
-        if request.method == "GET" and "stream" not in request.url.params:
-            status = "cancelled" if self.cancelled else "in_progress"
+        if request.method == "POST" and not json.loads(request.content or b"{}").get("stream"):
             return httpx.Response(200, json={"id": "resp_test", "object": "response",
-                                             "status": status, "output": [], "model": "gpt-4o-mini"})
+                                             "status": "queued", "output": [], "model": "gpt-4o-mini"})
+        if request.method == "GET" and "stream" not in request.url.params:
+            self.polls += 1  # a background reply: in progress twice, then done
+            if self.cancelled or self.polls > 2:
+                return httpx.Response(200, json=self.events_after(None)[-1]["response"])
+            return httpx.Response(200, json={"id": "resp_test", "object": "response",
+                                             "status": "in_progress", "output": [], "model": "gpt-4o-mini"})
         after = request.url.params.get("starting_after")
         events = self.events_after(int(after) if after is not None else None)
         streams = sum(1 for r in self.requests if "stream" in r.url.params or r.method == "POST")

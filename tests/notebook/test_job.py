@@ -115,3 +115,20 @@ async def test_the_kernel_loop_stays_free_while_following(fake_api) -> None:  # 
         ticks += 1
         await asyncio.sleep(0.001)
     assert ticks > 1 and job.reply.output_text == "Hello world"
+
+
+def test_the_job_is_a_view_for_a_polled_background_respond(fake_api) -> None:  # type: ignore[no-untyped-def]
+    """What `%respond --background` can show: `run_live(respond, ..., view=BackgroundJob())`."""
+    from IPython.utils.capture import capture_output
+
+    from oainb.notebook import actions
+    from oainb.notebook.live import run_live
+
+    job = BackgroundJob()
+    with capture_output():
+        reply = run_live(actions.respond, "Say hello", view=job, background=True, stream=False,
+                         client=fake_api.client(), sleep=lambda _s: None)
+    assert job.response_id == "resp_test" and BackgroundJob.for_id("resp_test") is job
+    assert reply.status == "completed" and job.status == "completed" and job.done
+    assert "Hello world" in job.final.outputs[0]["data"]["text/plain"]
+    assert fake_api.polls == 3

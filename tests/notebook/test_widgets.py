@@ -175,3 +175,11 @@ async def test_playground_has_the_three_in_tabs() -> None:
     assert tabs.titles == ("Responses", "Transcription", "Speech")
     assert isinstance(tabs.children[0], ResponsesPlayground)
     assert tabs.speech is tabs.children[2]
+
+
+def test_run_without_an_event_loop_says_why() -> None:
+    pg = SpeechPlayground()
+    pg.input.value = "Hi"
+    pg.run_button.click()  # a plain script: no loop is running
+    assert pg.task is None and pg.status == "failed"
+    assert "event loop" in _plain(pg)  # type: ignore[arg-type]

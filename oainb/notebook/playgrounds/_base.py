@@ -49,7 +49,7 @@ class OutputHandle:
         return self
 
 
-def footer_html(result: Any, elapsed: float) -> str:
+def footer_html(result: Any, elapsed: float, *, notes: list[str] | None = None) -> str:
     """`gpt-4o-mini · 12 in / 48 out tokens · $0 here, about $0.00003 on OpenAI · 1.4 s`."""
     from oainb.display import annotations_of
 
@@ -63,6 +63,7 @@ def footer_html(result: Any, elapsed: float) -> str:
     if info is not None and info.cost is not None:
         bits.append(str(info.cost))
     bits.append(f"{elapsed:.1f} s")
+    bits += notes or []
     return "<small>" + html.escape(" · ".join(b for b in bits if b)) + "</small>"
 
 
@@ -87,6 +88,7 @@ class Playground(widgets.VBox):
         self.result: Any = None
         self.error: BaseException | None = None
         self.task: asyncio.Task[Any] | None = None
+        self.notes: list[str] = []  # said under the result: options this run could not use
         self._clock = clock
         self._view: Any = None
         self._saved: Any = None  # display handle of the regular (saved) copy
@@ -123,7 +125,13 @@ class Playground(widgets.VBox):
         except ValueError as exc:  # a control holds something unusable (bad JSON schema...)
             self._show_error(exc)
             return
-        loop = asyncio.get_running_loop()  # the kernel's loop; see the module docstring
+        try:
+            loop = asyncio.get_running_loop()  # the kernel's loop; see the module docstring
+        except RuntimeError:
+            self._show_error(RuntimeError(
+                "A playground runs its requests on the kernel's event loop, and none is running "
+                "here; display it in a Jupyter notebook (or call the library function directly)."))
+            return
         self._set_running(True)
         self.task = loop.create_task(self._run(kwargs))
 
@@ -136,7 +144,7 @@ class Playground(widgets.VBox):
     async def _run(self, kwargs: dict[str, Any]) -> Any:
         from oainb.notebook.live import LiveView
 
-        self.error, self.result = None, None
+        self.error, self.result, self.notes = None, None, []
         started = self._clock()
         self._view = LiveView(label=self.label(), display=self.handle, clock=self._clock)
         self._view.start()
@@ -159,7 +167,7 @@ class Playground(widgets.VBox):
 
         self.result, self.status = result, _status_of(result)
         self._view.finish(result)
-        self.footer.value = footer_html(result, elapsed)
+        self.footer.value = footer_html(result, elapsed, notes=self.notes)
         if self._saved is not None:
             self._saved.update(_saved_bundle(render_bundle(result), self.title), raw=True)
         return result

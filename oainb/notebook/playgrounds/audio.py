@@ -17,16 +17,17 @@ SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 TRANSCRIPT_FORMATS = ("json", "verbose_json", "text", "srt", "vtt")
 
 
-async def call_with(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def call_with(fn: Callable[..., Any], *args: Any, notes: list[str], **kwargs: Any) -> Any:
     """Await `fn(*args, **kwargs)`, leaving out the streaming options it does not take.
 
     The async twins may not stream (yet); the playground then runs without streaming
-    rather than failing. Every other argument is passed as is, so a typo still fails.
+    rather than failing, and says so in `notes`. Every other argument is passed as is,
+    so a typo still fails.
     """
     accepted = inspect.signature(fn).parameters
     for optional in ("stream", "on_event", "on_chunk"):
-        if optional not in accepted:
-            kwargs.pop(optional, None)
+        if optional not in accepted and kwargs.pop(optional, None) is True:
+            notes.append(f"ran without {optional}: {fn.__name__} does not support it yet")
     return await fn(*args, **kwargs)
 
 
@@ -100,7 +101,7 @@ class TranscriptionPlayground(Playground):
 
         source = kwargs.pop("source")
         return await call_with(actions.atranscribe, source, client=self.client,
-                               on_event=on_event, **kwargs)
+                               on_event=on_event, notes=self.notes, **kwargs)
 
 
 class SpeechPlayground(Playground):
@@ -153,4 +154,5 @@ class SpeechPlayground(Playground):
         from oainb.notebook import actions
 
         text = kwargs.pop("text")
-        return await call_with(actions.aspeak, text, client=self.client, on_chunk=on_event, **kwargs)
+        return await call_with(actions.aspeak, text, client=self.client, on_chunk=on_event,
+                               notes=self.notes, **kwargs)
