@@ -196,6 +196,7 @@ class TextProgress:
         self.stream = stream if stream is not None else sys.stderr
         self.total = 0
         self.kind = ""
+        self._last = ""
 
     def start(self, total: int, kind: str) -> None:
         self.total, self.kind = total, kind
@@ -210,6 +211,9 @@ class TextProgress:
         self._write(result.summary(), end="\n")
 
     def _write(self, text: str, end: str = "") -> None:
+        if text == self._last:
+            return  # two inputs finished together: one line is enough
+        self._last = text
         tty = getattr(self.stream, "isatty", lambda: False)()
         # On a terminal the line rewrites itself; in a log file each update is its own line.
         self.stream.write(("\r" + text + end) if tty else text + "\n")
