@@ -17,7 +17,6 @@ from typing import Any, Protocol, TypeVar
 
 from oainb.display import render_bundle
 from oainb.display.html import WAITING_TEXT, markdown_to_html, render_live_html
-from oainb.display.text import escape_markdown
 
 __all__ = ["MAX_UPDATES_PER_SECOND", "DisplayHandleLike", "LiveView", "run_live", "was_shown_live"]
 
@@ -112,6 +111,7 @@ class LiveView:
         # Markdown blocks before the last blank line are final: render them once (see _html).
         self._frozen_html = ""
         self._frozen_upto = 0
+        self._frozen_fences = 0
 
     @property
     def text(self) -> str:
@@ -173,9 +173,11 @@ class LiveView:
         blocks before it are rendered once and kept.
         """
         cut = text.rfind("\n\n")
-        if cut > self._frozen_upto and text.count("```", 0, cut) % 2 == 0:
-            self._frozen_html += markdown_to_html(text[self._frozen_upto:cut])
-            self._frozen_upto = cut
+        if cut > self._frozen_upto:
+            fences = self._frozen_fences + text.count("```", self._frozen_upto, cut)
+            if fences % 2 == 0:  # the blank line is not inside a code block
+                self._frozen_html += markdown_to_html(text[self._frozen_upto:cut])
+                self._frozen_upto, self._frozen_fences = cut, fences
         return self._frozen_html + markdown_to_html(text[self._frozen_upto:])
 
     def _bundle(self) -> dict[str, str]:
@@ -183,10 +185,11 @@ class LiveView:
         waiting = not text and not self._bytes
         status = self.status_line()
         plain = (WAITING_TEXT if waiting else text) + f"\n\n— {status}"
-        markdown = (WAITING_TEXT if waiting else escape_markdown(text)) + f"\n\n*{escape_markdown(status)}*"
         html = render_live_html("", status=status, waiting=True) if waiting else render_live_html(
             "", status=status, body=self._html_body(text))
-        return {"text/plain": plain, "text/markdown": markdown, "text/html": html}
+        # No text/markdown while streaming: frontends show the HTML, and escaping the whole
+        # text again on every refresh is the costliest step. The final display has it.
+        return {"text/plain": plain, "text/html": html}
 
     def finish(self, result: Any) -> Any:
         """Replace the live output with `result`'s final rendering; returns `result`."""

@@ -190,3 +190,21 @@ def test_incremental_html_matches_rendering_the_whole_text():
     view = LiveView(clock=clock, display=Recorder(clock))
     for i in range(1, len(text) + 1):
         assert view._html_body(text[:i]) == markdown_to_html(text[:i]), text[:i]
+
+
+def test_script_in_streamed_output_is_shown_as_text_in_every_update(fresh_session):
+    deltas = ["Look: ", "<script>alert(1)</script>", " <img src=x onerror=alert(2)>", " done"]
+    client = mock_client(lambda request: httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=sse(reply_events(deltas))))
+    clock = FakeClock()
+    screen = Recorder(clock)
+    view = LiveView(clock=clock, display=screen, max_rate=1e9)  # render after every event
+    view.start()
+    view.finish(actions.respond("go", client=client, on_event=ticking(view, clock)))
+    bundles = screen.shown + [b for _, b in screen.updates]
+    assert len(bundles) >= len(deltas)
+    for bundle in bundles:
+        assert "<script" not in bundle["text/html"] and "<img" not in bundle["text/html"]
+        if "text/markdown" in bundle:
+            assert "\\<script>" in bundle["text/markdown"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in bundles[-1]["text/html"]
