@@ -33,6 +33,9 @@ _STATE = "server.json"
 _LOG = "server.log"
 _TOKEN_ENV = "OAINB_SERVER_API_KEY"  # read by `oainb serve`; keeps the token out of `ps`
 _announced = False
+# The server outlives this process on purpose; holding its Popen keeps Python from warning
+# "subprocess is still running" when the object would otherwise be collected.
+_children: list[subprocess.Popen[bytes]] = []
 
 
 class LocalServerError(RuntimeError):
@@ -142,6 +145,7 @@ def _start(home: pathlib.Path, env: Mapping[str, str]) -> tuple[str, str]:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env=child_env, cwd=str(home), close_fds=True, **_detached())
+    _children.append(process)
     return _wait_ready(process, state_path, token, log_path)
 
 

@@ -99,6 +99,10 @@ class Job:
                 await event.wait()
             elif finished and not fresh:
                 return
+            else:
+                # A fast producer always has fresh items: give the loop a turn anyway, so it
+                # notices a reader that left and serves other requests.
+                await asyncio.sleep(0)
 
     async def started(self) -> None:
         """Wait for the first item, or for the end; raise the job's error if it failed first.

@@ -7,6 +7,7 @@ The stand-in engines here exist for the tests that need a model to behave in a s
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import socket
 import threading
@@ -88,7 +89,8 @@ class _Piece:
 
 
 class _Generation:
-    def __init__(self, words: list[str], gate: threading.Event, cancel: threading.Event | None):
+    def __init__(self, words: Iterable[str], gate: threading.Event,
+                 cancel: threading.Event | None):
         self.input_tokens = 3
         self.output_tokens = 0
         self.finish_reason: str | None = None
@@ -118,8 +120,9 @@ class GatedText:
     kind = "text"
     loaded = True
 
-    def __init__(self, words: list[str] | None = None) -> None:
+    def __init__(self, words: list[str] | None = None, *, endless: bool = False) -> None:
         self.words = words or ["Hello", " there", "."]
+        self.endless = endless  # say "word " forever, until cancelled
         self.gate = threading.Event()
         self.calls = 0
 
@@ -128,7 +131,9 @@ class GatedText:
 
     def generate(self, messages: Any, **options: Any) -> _Generation:
         self.calls += 1
-        return _Generation(list(self.words), self.gate, options.get("cancel"))
+        words = itertools.repeat("word ") if self.endless else list(self.words)
+        self.endless = False
+        return _Generation(words, self.gate, options.get("cancel"))
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
