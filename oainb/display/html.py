@@ -193,6 +193,9 @@ def _reply_html(reply: Any) -> str:
             lp = _logprob_value(entry, "logprob")
             pieces.append((str(_logprob_value(entry, "token") or ""), math.exp(lp) if lp is not None else None))
         body = f'<div style="white-space: pre-wrap;">{shade_tokens(pieces)}</div>'
+        from oainb.display import plots
+
+        body += _figure_img(plots.plot_logprobs, reply)
     else:
         from oainb.display.text import _reply_body
 
@@ -214,7 +217,7 @@ def _transcript_text_html(transcript: Any) -> str:
     return html.escape(transcript.text)
 
 
-def _figure_img(draw: Any, transcript: Any) -> str:
+def _figure_img(draw: Any, result: Any) -> str:
     """Render a plot function into an inline PNG `<img>` (no pyplot state is touched)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -223,7 +226,7 @@ def _figure_img(draw: Any, transcript: Any) -> str:
         return ""
     figure = Figure(figsize=(8, 2.2), dpi=80)
     FigureCanvasAgg(figure)
-    draw(transcript, ax=figure.add_subplot())
+    draw(result, ax=figure.add_subplot())
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

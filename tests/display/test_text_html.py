@@ -7,7 +7,13 @@ import wave
 from oainb import Reply, SpeechClip, Transcript, Usage
 from oainb.cost import CostEstimate
 from oainb.display import annotate, render_bundle
-from oainb.display.html import audio_tag, markdown_to_html, render_html, render_live_html, shade_tokens
+from oainb.display.html import (
+    audio_tag,
+    markdown_to_html,
+    render_html,
+    render_live_html,
+    shade_tokens,
+)
 from oainb.display.text import escape_markdown, footer_text, render_markdown, render_text
 
 
@@ -80,6 +86,7 @@ def test_tokens_shaded_by_confidence():
     assert 'title="p = 0.99"' in page and 'title="p = 0.10"' in page
     assert "rgba(255, 140, 0, 0.01)" in page and "rgba(255, 140, 0, 0.67)" in page
     assert " &lt;x&gt;" in page
+    assert page.count("data:image/png;base64,") == 1  # the per-token logprob plot
     assert shade_tokens([("a", None)]) == "a"
 
 
