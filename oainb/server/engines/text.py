@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import EngineError, UnsupportedError
+from . import EngineError, UnsupportedError, default_threads
 
 __all__ = [
     "BUNDLED_GGUF",
@@ -307,7 +307,7 @@ class LlamaEngine:
         name: the name answers carry; default the file's stem, lower-cased
             (`smollm2-135m-instruct` for the bundled model).
         n_ctx: context window in tokens (default `$OAINB_N_CTX` or 4096).
-        threads: CPU threads (default: all cores, at most 4).
+        threads: CPU threads (default `engines.default_threads()`: 1 on up to 2 cores).
     """
 
     kind = "text"
@@ -320,7 +320,7 @@ class LlamaEngine:
             name = Path(self._model_path).stem.lower() if self._model_path else "smollm2-135m-instruct"
         self.name = name
         self.n_ctx = n_ctx or int(os.environ.get("OAINB_N_CTX", "4096"))
-        self._threads = threads or min(4, os.cpu_count() or 1)
+        self._threads = threads or default_threads()
         self._llm: Any = None
         self._formatter: Any = None
         self._load_lock = threading.Lock()
@@ -471,13 +471,14 @@ class LlamaEngine:
 
         llm = self._llm
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        reason: FinishReason = "length"
+        reason: FinishReason = "cancelled"  # also when the reader closes us early
         count = 0
         held: list[Piece] = []
         with self._lock:
             llm.set_seed(seed if seed is not None else random.getrandbits(31))
             try:
                 if limit == 0:
+                    reason = "length"
                     return
                 for token in llm.generate(tokens, temp=temp, top_p=top_p, top_k=0, min_p=0.05,
                                           repeat_penalty=1.0, grammar=grammar, reset=True):
