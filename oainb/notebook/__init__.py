@@ -19,13 +19,13 @@ from oainb.notebook.actions import (
 )
 
 __all__ = [
-    "respond",
     "arespond",
-    "transcribe",
-    "atranscribe",
-    "translate",
-    "atranslate",
-    "speak",
     "aspeak",
+    "atranscribe",
+    "atranslate",
+    "respond",
     "session",
+    "speak",
+    "transcribe",
+    "translate",
 ]

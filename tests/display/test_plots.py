@@ -9,10 +9,10 @@ import pytest
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
-from oainb import Reply, Transcript  # noqa: E402
-from oainb.display.plots import decode_waveform, plot_logprobs, plot_words  # noqa: E402
+from oainb import Reply, Transcript
+from oainb.display.plots import decode_waveform, plot_logprobs, plot_words
 
 
 def axes():
