@@ -155,3 +155,48 @@ def test_speak_prices_characters(fresh_session):
     assert annotations_of(clip).cost.usd == pytest.approx(100 * 15e-6)
     with pytest.raises(InputError, match="no text"):
         actions.speak("   ", client=sync)
+
+
+def test_transcribe_options_reach_the_multipart_body():
+    handler = Recorder(lambda r: httpx.Response(200, json={"text": "hello", "logprobs": [{"token": "hello", "logprob": -0.1}]}))
+    sync, _ = clients(handler)
+    actions.transcribe(wav_bytes(1.0), client=sync, model="gpt-4o-mini-transcribe", language="en",
+                       prompt="Names: Ada.", vad=True, logprobs=True, response_format="json")
+    body = handler.requests[0].content
+    for field, value in [(b"language", b"en"), (b"prompt", b"Names: Ada."), (b"include[]", b"logprobs"),
+                         (b"chunking_strategy[type]", b"server_vad"), (b"model", b"gpt-4o-mini-transcribe")]:
+        assert b'name="' + field + b'"\r\n\r\n' + value in body, field
+
+
+def test_translate_and_speak_options_reach_the_request():
+    handler = Recorder(lambda r: httpx.Response(200, json={"text": "hello"}) if "translations" in r.url.path
+                       else httpx.Response(200, content=b"RIFF....WAVE"))
+    sync, _ = clients(handler)
+    actions.translate(wav_bytes(1.0), client=sync, prompt="In English.", response_format="verbose_json")
+    body = handler.requests[0].content
+    assert b'name="prompt"\r\n\r\nIn English.' in body and b"verbose_json" in body
+    clip = actions.speak("hi", client=sync, model="gpt-4o-mini-tts", instructions="Whisper.", response_format="wav")
+    sent = json.loads(handler.requests[1].content)
+    assert (sent["instructions"], sent["response_format"]) == ("Whisper.", "wav")
+    assert clip.format == "wav"
+
+
+def test_audio_sources(tmp_path):
+    from oainb import SpeechClip
+    from oainb.notebook._audio import load_source
+
+    path = tmp_path / "a.wav"
+    path.write_bytes(wav_bytes(0.1))
+    assert load_source(str(path)).filename == "a.wav"
+    assert load_source(("x.mp3", b"ID3")).filename == "x.mp3"
+    pcm = load_source(SpeechClip(audio=b"\0\0" * 240, format="pcm"))
+    assert pcm.filename == "speech.wav" and pcm.data[:4] == b"RIFF"
+    web = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, content=wav_bytes(0.1))))
+    assert load_source("https://example.test/clip?x=1", http_client=web).filename == "clip.wav"
+    missing = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+    with pytest.raises(InputError, match="Could not download"):
+        load_source("https://example.test/gone.mp3", http_client=missing)
+    with pytest.raises(InputError, match="Cannot read audio from a int"):
+        load_source(42)
+    with pytest.raises(InputError, match="No audio file"):
+        load_source(str(tmp_path / "nope.wav"))

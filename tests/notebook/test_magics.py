@@ -210,6 +210,9 @@ def test_speak_options(ip):
     assert '<audio controls' in captured.outputs[0].data["text/html"]
     fast, _ = ok(ip, "%speak --format wav --speed 2.0 Hello Ada, how are you?")
     assert wav_frames(fast) < 0.8 * wav_frames(clip)
+    styled, _ = ok(ip, '%speak -m gpt-4o-mini-tts --instructions "Speak slowly." Hi')
+    assert (styled.model, styled.instructions) == ("gpt-4o-mini-tts", "Speak slowly.")
+    assert actions.session().ledger.entries[-1].cost.model == "gpt-4o-mini-tts"
 
 
 def test_speak_cell_and_stream(ip):
