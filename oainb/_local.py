@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ensure_server", "LocalServerError", "home_dir", "STARTUP_TIMEOUT", "IDLE_TIMEOUT"]
+__all__ = ["IDLE_TIMEOUT", "STARTUP_TIMEOUT", "LocalServerError", "ensure_server", "home_dir"]
 
 STARTUP_TIMEOUT = 60.0
 IDLE_TIMEOUT = 1800
@@ -151,7 +151,8 @@ def _start(home: pathlib.Path, env: Mapping[str, str]) -> tuple[str, str]:
 
 def _detached() -> dict[str, Any]:
     if os.name == "nt":  # pragma: no cover - exercised on Windows only
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(subprocess, "DETACHED_PROCESS", 0)
+        flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(
+            subprocess, "DETACHED_PROCESS", 0)
         return {"creationflags": flags}
     return {"start_new_session": True}
 
@@ -181,8 +182,9 @@ def _file_lock(path: pathlib.Path) -> Iterator[None]:
     """An exclusive lock between processes (flock on POSIX, msvcrt on Windows)."""
     with open(path, "a+b") as handle:
         if os.name == "nt":  # pragma: no cover - exercised on Windows only
-            import msvcrt
+            import importlib
 
+            msvcrt: Any = importlib.import_module("msvcrt")
             handle.seek(0)
             while True:
                 try:

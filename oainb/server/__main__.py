@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["main", "build_parser", "STATE_FILE", "API_KEY_ENV"]
+__all__ = ["API_KEY_ENV", "STATE_FILE", "build_parser", "main"]
 
 STATE_FILE = "server.json"
 # The token can come from the environment instead of the command line, where other local
@@ -93,7 +93,7 @@ async def _watch(server: Any, state_path: pathlib.Path, info: dict[str, Any],
 def _server_class() -> Any:
     import uvicorn
 
-    class Server(uvicorn.Server):  # type: ignore[misc]
+    class Server(uvicorn.Server):
         """uvicorn's server, minus re-raising SIGTERM/SIGINT after a graceful shutdown.
 
         uvicorn re-raises the signal once it has stopped, which would kill the process before

@@ -16,12 +16,12 @@ from starlette.responses import JSONResponse, Response
 
 __all__ = [
     "ServerError",
-    "invalid",
-    "not_found",
     "error_body",
     "error_response",
     "exception_handlers",
     "from_engine_error",
+    "invalid",
+    "not_found",
 ]
 
 log = logging.getLogger("oainb.server")
@@ -97,7 +97,7 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
         message = f"Unknown endpoint {request.method} {request.url.path} on the local oainb server."
     else:
         message = str(exc.detail)
-    return error_response(ServerError(status, message, code=None, headers=exc.headers))
+    return error_response(ServerError(status, message, code=None, headers=dict(exc.headers or {})))
 
 
 async def _on_crash(request: Request, exc: Exception) -> Response:

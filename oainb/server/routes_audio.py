@@ -19,7 +19,7 @@ from oainb.server.jobs import Job
 from oainb.server.routes_speech import speech_routes
 from oainb.server.sse import sse_response
 
-__all__ = ["audio_routes", "read_form", "chunking_strategy"]
+__all__ = ["audio_routes", "chunking_strategy", "read_form"]
 
 _FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 _GRANULARITIES = ("word", "segment")
@@ -42,7 +42,7 @@ async def read_form(request: Request) -> tuple[dict[str, list[str]], UploadFile 
             if key == "file":
                 upload = value
             continue
-        name = key[:-2] if key.endswith("[]") else key
+        name = key.removesuffix("[]")
         fields.setdefault(name, []).append(value)
     return fields, upload
 
@@ -151,17 +151,17 @@ def _common(fields: dict[str, list[str]], *, streaming: bool) -> dict[str, Any]:
 
 def _transcript(result: Any, *, words: bool, logprobs: bool) -> Transcript:
     """Our engine's result as the shared results model (the wire shape is defined there)."""
-    return Transcript(
-        text=result.text,
-        task=result.task,
-        language=result.language,
-        duration=round(result.duration, 3),
-        words=[{"word": w.word.strip(), "start": w.start, "end": w.end} for w in result.words]
-        if words else [],
-        segments=[s.to_dict() for s in result.segments],
-        logprobs=[vars(p) for p in result.logprobs] if logprobs else None,
-        usage={"type": "duration", "seconds": math.ceil(result.duration)},
-    )
+    return Transcript.model_validate({
+        "text": result.text,
+        "task": result.task,
+        "language": result.language,
+        "duration": round(result.duration, 3),
+        "words": [{"word": w.word.strip(), "start": w.start, "end": w.end}
+                  for w in result.words] if words else [],
+        "segments": [s.to_dict() for s in result.segments],
+        "logprobs": [vars(p) for p in result.logprobs] if logprobs else None,
+        "usage": {"type": "duration", "seconds": math.ceil(result.duration)},
+    })
 
 
 def _answer(transcript: Transcript, fmt: str) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -112,7 +114,7 @@ def _start(state: ServerState, req: TextRequest) -> tuple[Job, ResponseRun]:
                 run.start()
         try:
             return run.run(generation, job.cancel)
-        except Exception as exc:  # noqa: BLE001 - reported in the stream and the stored body
+        except Exception as exc:
             log.exception("generation of %s failed", rid)
             return run.fail(f"The local model failed: {exc}")
 
@@ -152,14 +154,36 @@ async def create(request: Request) -> Response:
         return sse_response(_events(job, stop_on_leave=not req.background))
     if req.background:
         return JSONResponse(run.snapshot())
-    await job.wait()
+    await _wait_or_leave(request, job)
     return JSONResponse(run.snapshot())
+
+
+async def _settled(job: Job) -> None:
+    """Wait for a job to end, however it ends (its run records failures in the body)."""
+    with contextlib.suppress(Exception):
+        await job.wait()
+
+
+async def _wait_or_leave(request: Request, job: Job) -> None:
+    """Wait for a foreground job; stop it if the client hangs up first (Ctrl-C in a kernel)."""
+    waiting = asyncio.ensure_future(job.wait())
+    try:
+        while not waiting.done():
+            await asyncio.wait({waiting}, timeout=0.5)
+            if not waiting.done() and await request.is_disconnected():
+                job.cancel.set()
+                await _settled(job)
+                return
+        waiting.result()
+    finally:
+        waiting.cancel()
 
 
 def _found(state: ServerState, rid: str) -> dict[str, Any]:
     live = state.live.get(rid)
     if live is not None:
-        return live[1].snapshot()
+        snapshot: dict[str, Any] = live[1].snapshot()
+        return snapshot
     body = state.store.get(rid)
     if body is None:
         raise not_found("response", rid)
@@ -211,10 +235,7 @@ async def cancel(request: Request) -> Response:
         return JSONResponse(body)
     job, run = live
     await run_in_threadpool(state.lane("text").cancel, job)
-    try:
-        await job.wait()
-    except Exception:  # noqa: BLE001 - the run records its own failure in the body
-        pass
+    await _settled(job)
     return JSONResponse(run.snapshot())
 
 
@@ -225,10 +246,7 @@ async def delete(request: Request) -> Response:
     if live is not None:
         # Stop it first, so the worker does not store the response again after we delete it.
         await run_in_threadpool(state.lane("text").cancel, live[0])
-        try:
-            await live[0].wait()
-        except Exception:  # noqa: BLE001 - it is being deleted either way
-            pass
+        await _settled(live[0])
     if not state.store.delete(rid) and live is None:
         raise not_found("response", rid)
     return JSONResponse({"id": rid, "object": "response.deleted", "deleted": True})

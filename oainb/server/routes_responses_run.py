@@ -95,7 +95,8 @@ def _alternative(alt: Any) -> tuple[str, float, list[int]]:
     else:
         token, logprob, raw = alt.token, alt.logprob, getattr(alt, "bytes", None)
     token = str(token)
-    return token, float(logprob), list(raw) if raw is not None else list(token.encode())
+    value = float(logprob) if logprob is not None else 0.0
+    return token, value, list(raw) if raw is not None else list(token.encode())
 
 
 class ResponseRun:
@@ -264,4 +265,5 @@ class ResponseRun:
 
 
 def _copy(obj: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(obj))
+    copied: dict[str, Any] = json.loads(json.dumps(obj))
+    return copied

@@ -22,7 +22,7 @@ from tests.server.conftest import GatedText, check_events, parse_sse, serve_app,
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from oainb.server import create_app  # noqa: E402
+from oainb.server import create_app
 
 
 @pytest.fixture
@@ -94,11 +94,23 @@ def test_a_foreground_stream_stops_when_its_reader_leaves(tmp_path: Any) -> None
         assert events[-1][1]["type"] == "response.completed"
 
 
+def test_a_plain_request_stops_when_its_client_hangs_up(tmp_path: Any) -> None:
+    endless = GatedText(words=["done"], endless=True)
+    endless.gate.set()
+    app = create_app(engines=stand_in_registry(endless), data_dir=tmp_path)
+    with serve_app(app) as base_url:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{base_url}/responses", json={"model": "gpt-4o", "input": "hi"},
+                       timeout=1, trust_env=False)
+        with _sdk(base_url) as sdk:  # waits behind the first: only works if it was stopped
+            assert sdk.responses.create(model="gpt-4o", input="again").output_text == "done"
+
+
 def test_responses_unfinished_at_shutdown_are_failed_after_restart(tmp_path: Any,
                                                                   gated: GatedText) -> None:
-    with serve_app(create_app(engines=stand_in_registry(gated), data_dir=tmp_path)) as base_url:
-        with _sdk(base_url) as sdk:
-            reply = sdk.responses.create(model="gpt-4o", input="hi", background=True)
+    first = create_app(engines=stand_in_registry(gated), data_dir=tmp_path)
+    with serve_app(first) as base_url, _sdk(base_url) as sdk:
+        reply = sdk.responses.create(model="gpt-4o", input="hi", background=True)
     # Its worker is still stuck in the stand-in engine, as in a process that was killed.
     restarted = create_app(engines=stand_in_registry(GatedText()), data_dir=tmp_path)
     with serve_app(restarted) as base_url, _sdk(base_url) as sdk:

@@ -83,7 +83,7 @@ def test_a_stale_state_file_is_replaced(home: pathlib.Path) -> None:
     (home / "server.json").write_text(json.dumps(
         {"pid": 2**22 + 12345, "host": "127.0.0.1", "port": 9, "token": "old",
          "base_url": "http://127.0.0.1:9/v1"}))
-    base_url, token = _local.ensure_server({"OAINB_HOME": str(home)})
+    _, token = _local.ensure_server({"OAINB_HOME": str(home)})
     assert token != "old" and _alive(_state(home)["pid"])
 
 
@@ -99,15 +99,15 @@ def test_two_kernels_at_once_share_one_server(home: pathlib.Path) -> None:
 
 
 def test_the_server_exits_by_itself_when_idle(tmp_path: pathlib.Path) -> None:
-    log = open(tmp_path / "idle.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "oainb.server", "--port", "0", "--data-dir", str(tmp_path),
-         "--idle-timeout", "1"], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True, env={**os.environ, "PYTHONPATH": str(_ROOT)})
+    with open(tmp_path / "idle.log", "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "oainb.server", "--port", "0", "--data-dir", str(tmp_path),
+             "--idle-timeout", "1"], stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(_ROOT)})
     try:
         assert server.wait(timeout=60) == 0
     finally:
-        log.close()
         if server.poll() is None:
             server.kill()
             server.wait()

@@ -270,9 +270,9 @@ def test_delete_removes_the_response(client: Any) -> None:
 
 def test_auth_is_required(local_server: Any) -> None:
     for key in ("wrong-token", local_server.api_key + "x"):
-        with openai.OpenAI(base_url=local_server.base_url, api_key=key, max_retries=0) as sdk:
-            with pytest.raises(openai.AuthenticationError) as info:
-                sdk.models.list()
+        sdk = openai.OpenAI(base_url=local_server.base_url, api_key=key, max_retries=0)
+        with sdk, pytest.raises(openai.AuthenticationError) as info:
+            sdk.models.list()
         validate("ErrorResponse", info.value.response.json())
     import httpx
 
