@@ -528,4 +528,8 @@ def _action(name: str, client: Any, options: dict[str, Any]) -> Callable[[Any], 
     """The library function the magic of the same name calls, with the batch's options."""
     from oainb.notebook import actions
 
+    if client is None:
+        # Resolve the session's client once, here, rather than in every worker thread at once.
+        state = actions.session()
+        client = state.get_async_client() if name.startswith("a") else state.get_client()
     return functools.partial(getattr(actions, name), client=client, **options)
