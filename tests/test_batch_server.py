@@ -63,3 +63,14 @@ async def test_arespond_with_an_rpm_limit(local_server: Any) -> None:
     assert len(done.results) == 3 and not done.errors
     assert all(r.output_text for r in done.results)
     assert done.cost > 0
+
+
+def test_respond_sync_keeps_prompt_order(client: Client) -> None:
+    prompts = ["Say the word alpha.", "Say the word beta.", "Say the word gamma."]
+    done = batch.respond(prompts, client=client, concurrency=3, max_output_tokens=16,
+                         progress=False)
+    assert len(done.results) == 3 and not done.errors
+    assert [item.input for item in done.items] == prompts
+    assert all(r.status in ("completed", "incomplete") and r.output_text for r in done.results)
+    text = done._repr_mimebundle_()["text/plain"]
+    assert text.startswith("respond: 3/3 done, cost $0 here, about $")
