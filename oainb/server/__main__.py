@@ -122,6 +122,9 @@ async def _serve(args: argparse.Namespace, api_key: str | None) -> None:
     from oainb.server.app import create_app, default_data_dir
     from oainb.server.engines import Registry
 
+    if not api_key and args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s without --api-key: anyone who can reach this address "
+                    "can use the server", args.host)
     data_dir = pathlib.Path(args.data_dir) if args.data_dir else default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(engines=Registry.default(gguf=args.gguf), data_dir=data_dir,

@@ -164,12 +164,15 @@ def _transcript(result: Any, *, words: bool, logprobs: bool) -> Transcript:
     })
 
 
-def _answer(transcript: Transcript, fmt: str) -> Response:
+def _answer(transcript: Transcript, fmt: str, model: str) -> Response:
+    # Transcription bodies have no `model` field: the serving engine is named in a header.
+    headers = {"x-oainb-model": model}
     body = transcript.to_body(fmt)
     if isinstance(body, str):
         kind = {"srt": "application/x-subrip", "vtt": "text/vtt"}.get(fmt, "text/plain")
-        return PlainTextResponse(body if fmt != "text" else body + "\n", media_type=kind)
-    return JSONResponse(body)
+        text = body if fmt != "text" else body + "\n"
+        return PlainTextResponse(text, media_type=kind, headers=headers)
+    return JSONResponse(body, headers=headers)
 
 
 def _token_usage(result: Any) -> dict[str, Any]:
@@ -209,7 +212,8 @@ async def transcriptions(request: Request) -> Response:
         return engine.transcribe(audio, **options)
 
     result = await state.lane("stt").submit(work, name="transcription").wait()
-    return _answer(_transcript(result, words=words, logprobs=logprobs), opts["format"])
+    transcript = _transcript(result, words=words, logprobs=logprobs)
+    return _answer(transcript, opts["format"], engine.name)
 
 
 async def _stream_transcription(
@@ -237,7 +241,9 @@ async def _stream_transcription(
 
     job = state.lane("stt").submit(work, name="transcription stream")
     await job.started()  # a bad file or language is still a 400, not a broken stream
-    return sse_response(_follow(job), named=False)
+    response = sse_response(_follow(job), named=False)
+    response.headers["x-oainb-model"] = engine.name
+    return response
 
 
 async def _follow(job: Job) -> AsyncIterator[dict[str, Any]]:
@@ -260,7 +266,7 @@ async def translations(request: Request) -> Response:
 
     result = await state.lane("stt").submit(work, name="translation").wait()
     transcript = _transcript(result, words=False, logprobs=False)
-    return _answer(transcript, opts["format"])
+    return _answer(transcript, opts["format"], engine.name)
 
 
 def audio_routes() -> list[Route]:

@@ -127,6 +127,7 @@ def test_transcription_is_accurate_with_ordered_word_times(client: Any,
         response_format="verbose_json", timestamp_granularities=["word", "segment"])
     body = raw.http_response.json()
     validate("CreateTranscriptionResponseVerboseJson", body)
+    assert raw.http_response.headers["x-oainb-model"] == "whisper-tiny.en"
     result = raw.parse()
     assert word_error_rate(PARAGRAPH, result.text) < 0.15
     duration = decoded_seconds(paragraph_wav, "wav")
