@@ -208,3 +208,40 @@ def test_script_in_streamed_output_is_shown_as_text_in_every_update(fresh_sessio
         if "text/markdown" in bundle:
             assert "\\<script>" in bundle["text/markdown"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in bundles[-1]["text/html"]
+
+
+def test_ctrl_c_while_a_background_reply_runs_cancels_it(fresh_session):
+    calls = []
+
+    def handler(request):
+        calls.append(request.url.path)
+        status = "cancelled" if request.url.path.endswith("/cancel") else "queued"
+        return httpx.Response(200, json={"id": "resp_bg", "object": "response", "status": status,
+                                         "model": "gpt-4o-mini", "output": []})
+
+    def sleep(seconds):
+        raise KeyboardInterrupt
+
+    reply = actions.respond("hi", client=mock_client(handler), background=True, sleep=sleep)
+    assert calls[-1] == "/v1/responses/resp_bg/cancel"
+    assert reply.status == "cancelled" and reply.interrupted
+
+
+def test_cancel_event_stops_a_stream_and_keeps_the_partial_reply(fresh_session):
+    import threading
+
+    deltas = [f"d{i} " for i in range(50)]
+    client = mock_client(lambda request: httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=sse(reply_events(deltas))))
+    stop = threading.Event()
+    seen = []
+
+    def on_event(event):
+        if event.type == "response.output_text.delta":
+            seen.append(event.delta)
+            if len(seen) == 3:
+                stop.set()  # what a widget's Cancel button does
+
+    reply = actions.respond("go", client=client, on_event=on_event, cancel=stop)
+    assert reply.interrupted and reply.output_text == "d0 d1 d2 "
+    assert len(fresh_session.ledger.entries) == 1
