@@ -171,3 +171,25 @@ def test_errors_have_openai_shape(tmp_path: Any, gated: GatedText) -> None:
             reply = httpx.request(method, base_url + path, content=body, trust_env=False)
             assert reply.status_code in (400, 404)
             validate("ErrorResponse", reply.json())
+
+
+def test_background_with_stream_starts_queued_and_resumes(tmp_path: Any, gated: GatedText) -> None:
+    app = create_app(engines=stand_in_registry(gated), data_dir=tmp_path)
+    with serve_app(app) as base_url, _sdk(base_url) as sdk:
+        with sdk.responses.with_streaming_response.create(
+                model="gpt-4o", input="hi", background=True, stream=True) as raw:
+            lines = raw.iter_lines()
+            first = parse_sse([next(lines), next(lines)])
+            assert first[0][1]["type"] == "response.created"
+            assert first[0][1]["response"]["status"] == "queued"
+            gated.gate.set()
+            rest = parse_sse(list(lines))
+        events = check_events(first + rest, "ResponseStreamEvent", named=True)
+        kinds = [e["type"] for e in events]
+        assert kinds[:3] == ["response.created", "response.queued", "response.in_progress"]
+        assert kinds[-1] == "response.completed"
+        rid = events[0]["response"]["id"]
+        with sdk.responses.with_streaming_response.retrieve(rid, stream=True,
+                                                            starting_after=1) as again:
+            assert check_events(parse_sse(again.iter_lines()), "ResponseStreamEvent",
+                                named=True) == events[2:]
