@@ -529,8 +529,10 @@ async def atranscribe(
     logprobs: bool = False,
     prompt: str | None = None,
     vad: bool = False,
+    stream: bool = False,
+    on_event: Callable[[Any], None] | None = None,
 ) -> Any:
-    """The async twin of `transcribe` (without streaming)."""
+    """The async twin of `transcribe`."""
     client = client or session().get_async_client()
     model = model or DEFAULT_STT_MODEL
     audio, seconds, estimate = _prepare_audio(source, model, client)
@@ -539,7 +541,14 @@ async def atranscribe(
         granularities=granularities, logprobs=logprobs, prompt=prompt, vad=vad,
     )
     started = time.monotonic()
-    result = await client.audio.transcriptions.create(**params)
+    if stream:
+        async with await client.audio.transcriptions.create(**params, stream=True) as events:
+            async for event in events:
+                if on_event is not None:
+                    on_event(event)
+            result = events.transcript
+    else:
+        result = await client.audio.transcriptions.create(**params)
     return _settle_transcript(result, audio=audio, model=model, seconds=seconds, estimate=estimate, started=started, kind="transcribe")
 
 
@@ -655,13 +664,22 @@ async def aspeak(
     speed: float | None = None,
     instructions: str | None = None,
     response_format: str | None = None,
+    stream: bool = False,
+    on_chunk: Callable[[bytes], None] | None = None,
 ) -> Any:
-    """The async twin of `speak` (without streaming)."""
+    """The async twin of `speak`."""
     client = client or session().get_async_client()
     model = model or DEFAULT_TTS_MODEL
     params = _speech_params(text, model=model, voice=voice, speed=speed, instructions=instructions, response_format=response_format)
     estimate = estimate_speech(model, text, local=is_local(client))
     session().ledger.check(estimate)
     started = time.monotonic()
-    clip = await client.audio.speech.create(**params)
+    if stream:
+        async with client.audio.speech.stream(**params) as chunks:
+            async for chunk in chunks:
+                if on_chunk is not None:
+                    on_chunk(chunk)
+            clip = chunks.clip
+    else:
+        clip = await client.audio.speech.create(**params)
     return _settle_speech(clip, text=text, model=model, estimate=estimate, started=started)

@@ -200,3 +200,31 @@ def test_audio_sources(tmp_path):
         load_source(42)
     with pytest.raises(InputError, match="No audio file"):
         load_source(str(tmp_path / "nope.wav"))
+
+
+def test_async_audio_twins_stream_like_the_sync_ones():
+    import asyncio
+
+    def handler(request):
+        if "transcriptions" in request.url.path:
+            body = ('data: {"type": "transcript.text.delta", "delta": "hel"}\n\n'
+                    'data: {"type": "transcript.text.delta", "delta": "lo"}\n\n'
+                    'data: {"type": "transcript.text.done", "text": "hello"}\n\n')
+            return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+        return httpx.Response(200, content=b"ID3" + b"a" * 5000, headers={"content-type": "audio/mpeg"})
+
+    sync, asynchronous = clients(handler)
+
+    async def main():
+        events, chunks = [], []
+        t = await actions.atranscribe(wav_bytes(1.0), client=asynchronous, model="gpt-4o-mini-transcribe",
+                                      stream=True, on_event=events.append)
+        clip = await actions.aspeak("hi", client=asynchronous, stream=True, on_chunk=chunks.append)
+        await asynchronous.close()
+        return t, events, clip, chunks
+
+    t, events, clip, chunks = asyncio.run(main())
+    assert t.text == "hello" and [e.delta for e in events[:2]] == ["hel", "lo"]
+    assert b"".join(chunks) == clip.audio and clip.audio.startswith(b"ID3")
+    sync_chunks: list[bytes] = []
+    assert actions.speak("hi", client=sync, stream=True, on_chunk=sync_chunks.append).audio == clip.audio
