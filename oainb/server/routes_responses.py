@@ -122,16 +122,18 @@ def _start(state: ServerState, req: TextRequest) -> tuple[Job, ResponseRun]:
     sink = _Sink(job, state, rid)
     run = ResponseRun(body, emit=sink, logprobs=req.logprobs)
     if req.background:
+        # Stored before the worker can touch it, so its final state is always the last write.
         run.start()
+        state.store.put(run.snapshot(), items=items, background=True)
+        sink.persist()
     state.live[rid] = (job, run)
     try:
         state.lane("text").put(job)
     except Exception:
         state.live.pop(rid, None)
+        if req.background:
+            state.store.delete(rid)
         raise
-    if req.background:
-        state.store.put(run.snapshot(), items=items, background=True)
-        sink.persist()
     return job, run
 
 
