@@ -193,3 +193,20 @@ def test_background_with_stream_starts_queued_and_resumes(tmp_path: Any, gated: 
                                                             starting_after=1) as again:
             assert check_events(parse_sse(again.iter_lines()), "ResponseStreamEvent",
                                 named=True) == events[2:]
+
+
+def test_inputs_the_local_model_cannot_read_are_400s(tmp_path: Any, gated: GatedText) -> None:
+    app = create_app(engines=stand_in_registry(gated), data_dir=tmp_path)
+    image = {"role": "user", "content": [
+        {"type": "input_text", "text": "What is this?"},
+        {"type": "input_image", "image_url": "data:image/png;base64,AAAA", "detail": "auto"}]}
+    with serve_app(app) as base_url, _sdk(base_url) as sdk:
+        with pytest.raises(openai.BadRequestError, match="text only") as info:
+            sdk.responses.create(model="gpt-4o", input=[image])
+        assert info.value.body["param"] == "input[0]"
+        with pytest.raises(openai.BadRequestError, match="not among the tools"):
+            sdk.responses.create(model="gpt-4o", input="hi",
+                                 tool_choice={"type": "function", "name": "nope"})
+        with pytest.raises(openai.BadRequestError, match="background"):
+            sdk.responses.create(model="gpt-4o", input="hi", background=True, store=False)
+    assert gated.calls == 0

@@ -127,6 +127,15 @@ def test_forced_function_call_has_schema_valid_arguments(client: Any, choice: An
         assert call.name == "get_weather"
     schema = params if call.name == "get_weather" else {"type": "object"}
     jsonschema.validate(json.loads(call.arguments), schema)
+    # The tool's answer goes back as a function_call_output item; the model then replies.
+    result = [{"type": "function_call_output", "call_id": call.call_id,
+               "output": json.dumps({"temperature_c": 21})}]
+    _, answer = create(client, model="gpt-4o", previous_response_id=reply.id,
+                       max_output_tokens=16, tools=tools, input=result)
+    assert answer.output[0].type == "message" and answer.output_text
+    _, alone = create(client, model="gpt-4o", max_output_tokens=16, input=result)
+    # With the history, the model also read the question and its own call.
+    assert answer.usage.input_tokens > alone.usage.input_tokens + 8
 
 
 def test_stream_has_the_full_event_sequence(client: Any) -> None:
