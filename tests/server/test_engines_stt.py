@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import jiwer
@@ -68,7 +69,7 @@ def test_word_timestamps_are_in_order_and_inside_the_audio(transcript: Transcrip
     assert len(words) == pytest.approx(len(PARAGRAPH.split()), abs=4)
     length = audio.duration(mp3)
     assert transcript.duration == pytest.approx(length, abs=0.1)
-    for before, after in zip(words, words[1:]):
+    for before, after in itertools.pairwise(words):
         assert before.start <= after.start and before.end <= after.end
     assert all(0 <= w.start <= w.end <= length + 0.05 for w in words)
     assert all(0 < w.probability <= 1 for w in words)

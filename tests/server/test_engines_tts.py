@@ -85,7 +85,7 @@ def test_sentences_stream_as_chunks_on_one_timeline(tts: EspeakEngine) -> None:
     chunks = list(tts.synthesize_stream(text, voice="echo"))
     assert [c.text for c in chunks] == ["First sentence here.", "Second one follows!",
                                         "And a third?"]
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         assert after.start == pytest.approx(before.start + before.duration)
     whole = tts.synthesize(text, voice="echo")
     assert whole.duration == pytest.approx(sum(c.duration for c in chunks), abs=0.01)

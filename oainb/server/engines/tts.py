@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import EngineError, UnsupportedError
+from . import EngineError, Kind, UnsupportedError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -129,7 +129,6 @@ _chunks: list[Any] = []
 _events: list[tuple[int, int, int]] = []  # (text_position, length, audio_position ms)
 
 
-@_CALLBACK
 def _on_synth(wav: Any, n: int, events: Any) -> int:
     import numpy as np
 
@@ -144,11 +143,15 @@ def _on_synth(wav: Any, n: int, events: Any) -> int:
     return 0  # 0 = keep going
 
 
+# Kept at module level: ctypes must hold a reference for as long as the library may call it.
+_ON_SYNTH = _CALLBACK(_on_synth)
+
+
 def _load(lib_path: str | None, data_path: str | None) -> tuple[Any, int]:
     global _lib, _sample_rate
     if _lib is not None:
         return _lib, _sample_rate
-    import espeakng_loader
+    import espeakng_loader  # type: ignore[import-untyped]
 
     lib = ctypes.CDLL(lib_path or espeakng_loader.get_library_path())
     lib.espeak_Initialize.restype = ctypes.c_int
@@ -162,7 +165,7 @@ def _load(lib_path: str | None, data_path: str | None) -> tuple[Any, int]:
     rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, data.encode(), _DONT_EXIT)
     if rate <= 0:
         raise EngineError(f"espeak-ng failed to initialise (code {rate}) with data at {data}")
-    lib.espeak_SetSynthCallback(_on_synth)
+    lib.espeak_SetSynthCallback(_ON_SYNTH)
     _lib, _sample_rate = lib, rate
     return lib, rate
 
@@ -221,7 +224,7 @@ def _settings(voice: str, speed: float, instructions: str | None) -> _Settings:
     rate = _BASE_WPM * speed
     rate, name, pitch, prange, volume = _apply_instructions(
         _keywords(instructions or ""), rate, spec, key in _FEMALE)
-    wpm = int(round(min(_MAX_WPM, max(_MIN_WPM, rate))))
+    wpm = round(min(_MAX_WPM, max(_MIN_WPM, rate)))
     return _Settings(name, wpm, rate / wpm, pitch, prange, volume)
 
 
@@ -245,7 +248,7 @@ class EspeakEngine:
     """
 
     name = "espeak-ng"
-    kind = "tts"
+    kind: Kind = "tts"
 
     def __init__(self, *, library_path: str | None = None, data_path: str | None = None) -> None:
         self._library_path = library_path
