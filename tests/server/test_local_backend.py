@@ -128,3 +128,11 @@ def test_client_with_no_key_uses_the_local_backend(home: pathlib.Path,
         assert "smollm2-135m-instruct" in client.models.list()
     finally:
         client.close()
+
+
+def test_a_server_that_cannot_start_is_a_clear_error(home: pathlib.Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_local.sys, "executable", "/bin/false")
+    with pytest.raises(_local.LocalServerError, match="exited while starting") as info:
+        _local.ensure_server({"OAINB_HOME": str(home)})
+    assert str(home / "server.log") in str(info.value)
