@@ -22,7 +22,7 @@ from oainb.server.errors import ServerError, error_response, exception_handlers
 from oainb.server.jobs import Activity, Lane
 from oainb.server.store import Store
 
-__all__ = ["create_app", "ServerState", "default_data_dir", "MAX_UPLOAD_BYTES"]
+__all__ = ["MAX_UPLOAD_BYTES", "ServerState", "create_app", "default_data_dir"]
 
 log = logging.getLogger("oainb.server")
 
@@ -140,6 +140,14 @@ async def _models(request: Request) -> JSONResponse:
     return JSONResponse({"object": "list", "data": data})
 
 
+async def _model(request: Request) -> JSONResponse:
+    """One model: local names and the OpenAI names they serve (``resolve`` raises a 404)."""
+    name = request.path_params["model"]
+    engine = state_of(request).engines.resolve(name)
+    return JSONResponse({"id": name, "object": "model", "created": 0,
+                         "owned_by": f"oainb-local:{engine.name}"})
+
+
 def create_app(
     *,
     engines: Any = None,
@@ -187,7 +195,12 @@ def create_app(
         for lane in lanes.values():
             lane.close()
 
-    routes = [*response_routes(), *audio_routes(), Route("/v1/models", _models, methods=["GET"])]
+    routes = [
+        *response_routes(),
+        *audio_routes(),
+        Route("/v1/models", _models, methods=["GET"]),
+        Route("/v1/models/{model:path}", _model, methods=["GET"]),
+    ]
     guard = Middleware(GuardMiddleware, api_key=api_key, activity=activity, max_body=max_body)
     app = Starlette(
         routes=routes,

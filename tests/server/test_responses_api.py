@@ -294,6 +294,11 @@ def test_models_lists_the_local_engines(client: Any) -> None:
     validate("ListModelsResponse", raw.http_response.json())
     ids = {m.id for m in raw.parse()}
     assert {LOCAL_TEXT, "whisper-tiny.en", "espeak-ng"} <= ids
+    one = client.models.with_raw_response.retrieve("whisper-1")
+    validate("Model", one.http_response.json())
+    assert one.parse().owned_by == "oainb-local:whisper-tiny.en"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("dall-e-3")
 
 
 @pytest.mark.slow
