@@ -325,20 +325,18 @@ class BaseClient:
     def _make_status_error(self, response: httpx.Response) -> APIStatusError:
         """Map an error response to its exception class, with the API's message and request id."""
         body = _redact_body(_decode_body(response), self.api_key)
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
+        raw = body.get("error") if isinstance(body, dict) else None
+        error = raw if isinstance(raw, dict) else {}
         status = response.status_code
         cls = _STATUS_ERRORS.get(status) or (
             InternalServerError if status >= 500 else APIStatusError
         )
-        detail = str(
-            error.get("message")
-            or (body if isinstance(body, str) and body else response.reason_phrase)
-        )
+        detail = " ".join(str(error.get("message") or _fallback_detail(body, raw)).split())
+        detail = detail or response.reason_phrase or "the request failed"
         hint = _HINTS.get(cls, "see the API reference")
         if cls is RateLimitError and error.get("code") == "insufficient_quota":
             hint = "add credit to the account; retrying will not help"
-        message = f"HTTP {status}: {detail.strip().rstrip('.')[:500]}; {hint}."
+        message = f"HTTP {status}: {detail.rstrip('.')[:500]}; {hint}."
         request_id = response.headers.get("x-request-id")
         if request_id:
             message = message[:-1] + f" (request {request_id})."
@@ -369,6 +367,15 @@ def _decode_body(response: httpx.Response) -> Any:
         return response.json()
     except (ValueError, UnicodeDecodeError):
         return response.text
+
+
+def _fallback_detail(body: Any, raw: Any) -> str:
+    """A message from a body that is not the API's `{"error": {...}}` shape (a proxy's)."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("message") or "")
+    return body if isinstance(body, str) else ""
 
 
 def _redact_body(body: Any, secret: str | None) -> Any:

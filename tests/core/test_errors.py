@@ -100,3 +100,25 @@ def test_every_exception_is_under_the_root():
             assert issubclass(obj, OainbError), name
     assert issubclass(oainb.InputError, ValueError)
     assert issubclass(oainb.MissingDependencyError, ImportError)
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        (
+            httpx.Response(401, json={"error": "Unauthorized token"}),
+            "HTTP 401: Unauthorized token;",
+        ),
+        (httpx.Response(404, json={"detail": "Not Found"}), "HTTP 404: Not Found;"),
+        (
+            httpx.Response(503, text="<html>\n<b>Service\nUnavailable</b>\n</html>"),
+            "<html> <b>Service Unavailable",
+        ),
+        (httpx.Response(500, text=""), "HTTP 500: Internal Server Error;"),
+    ],
+)
+def test_error_bodies_of_other_shapes_give_a_one_line_message(api, answer, expected):
+    client = api.client(Recorder(answer), max_retries=0)
+    with pytest.raises(APIStatusError) as info:
+        api.call(client.responses.retrieve, "resp_1")
+    assert expected in str(info.value) and "\n" not in str(info.value)

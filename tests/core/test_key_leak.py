@@ -72,15 +72,15 @@ def test_key_never_leaks(api, caplog):
                 caught.append(exc)
     assert len(caught) == 3 and isinstance(caught[-1], StreamError)
     assert any("max_completion_tokens" in str(w.message) for w in seen)
-    for exc in caught:
+    for error in caught:
         texts += [
-            str(exc),
-            repr(exc),
-            "".join(traceback.format_exception(exc)),
-            repr(getattr(exc, "body", "")),
-            repr(getattr(exc, "request", "")),
+            str(error),
+            repr(error),
+            "".join(traceback.format_exception(error)),
+            repr(getattr(error, "body", "")),
+            repr(getattr(error, "request", "")),
         ]
-        request = getattr(exc, "request", None)
+        request = getattr(error, "request", None)
         if request is not None:
             texts.append(repr(request.headers))
     texts += [str(w.message) for w in seen]
