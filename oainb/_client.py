@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import importlib
 import logging
 import random
 import time
@@ -165,7 +166,7 @@ class BaseClient:
             environ=environ,
         )
         if config.backend == "local":
-            config = self._local_config()
+            config = self._local_config(environ)
         self._config = config
         self.timeout = _to_timeout(timeout)
         self.max_retries = max_retries
@@ -173,14 +174,23 @@ class BaseClient:
         self._rand: Callable[[], float] = random.random
 
     @staticmethod
-    def _local_config() -> ClientConfig:
-        try:
-            from oainb._local import ensure_server
+    def _local_config(environ: Mapping[str, str] | None) -> ClientConfig:
+        """Start (or reuse) the embedded server and point the client at it."""
+        try:  # import_module, not `from oainb import _local`: tests swap it in sys.modules
+            _local = importlib.import_module("oainb._local")
         except ImportError as exc:
             raise missing_dependency(
                 "The embedded local backend (used when no OPENAI_API_KEY is set)", "local"
             ) from exc
-        base_url, key = ensure_server()
+        server_error = getattr(_local, "LocalServerError", RuntimeError)
+        try:
+            base_url, key = (
+                _local.ensure_server() if environ is None else _local.ensure_server(environ)
+            )
+        except server_error as exc:  # keep every error under OainbError
+            raise APIConnectionError(
+                f"The local server did not start ({exc}); see its log, or set OPENAI_API_KEY."
+            ) from exc
         return ClientConfig(base_url=str(base_url).rstrip("/"), api_key=key, backend="local")
 
     @property

@@ -58,14 +58,14 @@ def test_local_backend_uses_ensure_server(monkeypatch, cls):
     calls = []
     fake = types.ModuleType("oainb._local")
 
-    def ensure_server():
-        calls.append(1)
+    def ensure_server(env=None):
+        calls.append(env)
         return "http://127.0.0.1:8765/v1", "sk-test-local"
 
     fake.ensure_server = ensure_server
     monkeypatch.setitem(sys.modules, "oainb._local", fake)
     client = cls(http_client=(httpx.Client() if cls is Client else httpx.AsyncClient()))
-    assert calls == [1]
+    assert calls == [None]
     assert client.backend == "local" and client.base_url == "http://127.0.0.1:8765/v1"
     assert client.api_key == "sk-test-local"
 
@@ -97,3 +97,29 @@ def test_per_request_timeout_reaches_the_transport():
     )
     client.models.list()
     assert seen["timeout"]["read"] == 30.0
+
+
+def test_local_backend_passes_the_injected_environment(monkeypatch):
+    seen = []
+    fake = types.ModuleType("oainb._local")
+    fake.ensure_server = lambda env=None: seen.append(env) or ("http://127.0.0.1:1/v1", "sk-test-l")
+    monkeypatch.setitem(sys.modules, "oainb._local", fake)
+    Client(environ={"OAINB_HOME": "/tmp/x"})
+    assert seen == [{"OAINB_HOME": "/tmp/x"}]
+
+
+def test_local_server_failure_is_an_oainb_error(monkeypatch):
+    from oainb import APIConnectionError
+
+    class LocalServerError(RuntimeError):
+        pass
+
+    def ensure_server(env=None):
+        raise LocalServerError("no answer within a minute; see ~/.cache/oainb/server.log")
+
+    fake = types.ModuleType("oainb._local")
+    fake.LocalServerError = LocalServerError
+    fake.ensure_server = ensure_server
+    monkeypatch.setitem(sys.modules, "oainb._local", fake)
+    with pytest.raises(APIConnectionError, match="local server did not start.*server.log"):
+        Client(backend="local")
