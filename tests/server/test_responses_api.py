@@ -16,6 +16,7 @@ import pydantic
 import pytest
 from openai.types.responses import Response, ResponseStreamEvent
 
+from oainb.results import Reply
 from tests.openapi_schema import validate
 from tests.server.conftest import check_events, parse_sse
 
@@ -30,7 +31,12 @@ def create(client: Any, **params: Any) -> tuple[dict[str, Any], Response]:
     raw = client.responses.with_raw_response.create(**params)
     body = raw.http_response.json()
     validate("Response", body)
-    return body, raw.parse()
+    parsed = raw.parse()
+    # oainb's own result model reads the same body the same way (the wire format is one).
+    mine = Reply.model_validate(body)
+    assert (mine.id, mine.status, mine.output_text) == (parsed.id, parsed.status,
+                                                        parsed.output_text)
+    return body, parsed
 
 
 def stream_events(client: Any, **params: Any) -> list[dict[str, Any]]:
