@@ -256,7 +256,7 @@ def test_cancel_stops_generation_mid_way(client: Any, local_server: Any) -> None
     reply = client.responses.create(model=LOCAL_TEXT, background=True, max_output_tokens=2000,
                                     input="Write a very long story about the sea.")
     _wait_for(client, reply.id, lambda r: r.output and r.output[0].content
-              and len(r.output[0].content[0].text) > 20)
+              and len(r.output[0].content[0].text) > 0)
     raw = client.responses.with_raw_response.cancel(reply.id)
     body = raw.http_response.json()
     validate("Response", body)
