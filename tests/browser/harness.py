@@ -125,13 +125,17 @@ class JupyterServer:
         """The last `n` characters of the server log, for failure messages."""
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
-    def wait_ready(self, path: str = "/api/status", timeout: float = 90.0) -> None:
-        """Poll `path` until it answers 200 or the process dies."""
+    def wait_ready(self, path: str | None = "/api/status", timeout: float = 90.0) -> None:
+        """Poll `path` until it answers 200 (with None: until the port accepts connections)."""
         deadline = time.monotonic() + timeout
+        host, port = self.url.rsplit("/", 1)[-1].split(":")
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log_tail()}")
             try:
+                if path is None:
+                    socket.create_connection((host, int(port)), timeout=2).close()
+                    return
                 with urllib.request.urlopen(self.url + path, timeout=2) as r:
                     if r.status == 200:
                         return
@@ -248,7 +252,7 @@ def start_voila(notebook: Path, home: Path, *,
     proc, log = _spawn(cmd, env, home, "voila", notebook.parent)
     server = JupyterServer(f"http://127.0.0.1:{port}", proc, log, home, notebook.parent, env)
     try:
-        server.wait_ready(path="/api/kernelspecs")
+        server.wait_ready(path=None)  # "/" would run the notebook
         yield server
     finally:
         server.stop()
