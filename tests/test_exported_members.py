@@ -70,6 +70,7 @@ CORE_MODULES = [
     "oainb.results.usage",
     "oainb.results.transcript",
     "oainb.results.speech",
+    "oainb.results.stream_state",
     "oainb.resources.responses",
     "oainb.resources.audio",
     "oainb.resources.models",
