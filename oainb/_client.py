@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from typing_extensions import Self
@@ -58,7 +58,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("oainb")
-ModelT = TypeVar("ModelT")
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
@@ -269,12 +268,12 @@ class BaseClient:
 
     def _should_retry(self, response: httpx.Response) -> bool:
         """Whether a failed status is worth another attempt (before looking at delays)."""
+        if response.status_code == 429 and _error_code(response) == "insufficient_quota":
+            return False  # before the header: no number of attempts adds credit
         override = response.headers.get("x-should-retry")
         if override == "true":
             return True
         if override == "false":
-            return False
-        if response.status_code == 429 and _error_code(response) == "insufficient_quota":
             return False
         return response.status_code in (408, 409, 429) or response.status_code >= 500
 
@@ -344,7 +343,7 @@ class BaseClient:
         detail = " ".join(str(error.get("message") or _fallback_detail(body, raw)).split())
         detail = detail or response.reason_phrase or "the request failed"
         hint = _HINTS.get(cls, "see the API reference")
-        if cls is RateLimitError and error.get("code") == "insufficient_quota":
+        if cls is RateLimitError and "insufficient_quota" in (error.get("code"), error.get("type")):
             hint = "add credit to the account; retrying will not help"
         message = f"HTTP {status}: {detail.rstrip('.')[:500]}; {hint}."
         request_id = response.headers.get("x-request-id")

@@ -139,6 +139,21 @@ def test_insufficient_quota_is_never_retried(api):
     assert len(rec.requests) == 1 and api.sleeps == []
 
 
+def test_insufficient_quota_wins_over_x_should_retry(api):
+    quota = {
+        "error": {
+            "message": "You exceeded your current quota.",
+            "type": "insufficient_quota",
+            "code": "insufficient_quota",
+            "param": None,
+        }
+    }
+    rec = Recorder(httpx.Response(429, json=quota, headers={"x-should-retry": "true"}), OK)
+    with pytest.raises(RateLimitError, match="add credit"):
+        create(api, api.client(rec))
+    assert len(rec.requests) == 1
+
+
 def test_rate_limit_exceeded_is_retried(api):
     rec = Recorder(error(429, code="rate_limit_exceeded"), OK)
     create(api, api.client(rec))
