@@ -13,7 +13,7 @@ from typing import Any
 
 from oainb.server.errors import ServerError, invalid
 
-__all__ = ["TextRequest", "parse_request", "to_messages", "output_to_messages", "HOSTED_TOOLS"]
+__all__ = ["HOSTED_TOOLS", "TextRequest", "output_to_messages", "parse_request", "to_messages"]
 
 # Tools OpenAI runs on its side; the local models cannot, so they are refused by name.
 HOSTED_TOOLS = {
@@ -284,6 +284,12 @@ def parse_request(body: dict[str, Any]) -> TextRequest:
     if unknown:
         raise invalid(f"Unknown parameter: '{unknown[0]}'.", param=unknown[0],
                       code="unknown_parameter")
+    for name, what in (("conversation", "the Conversations API"),
+                       ("prompt", "stored prompt templates")):
+        if body.get(name) is not None:
+            raise invalid(f"'{name}' needs {what}, which the local oainb backend does not have; "
+                          "use previous_response_id to continue a conversation.", param=name,
+                          code="unsupported_parameter")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("'model' is required, e.g. gpt-4o-mini.", param="model",

@@ -209,4 +209,6 @@ def test_inputs_the_local_model_cannot_read_are_400s(tmp_path: Any, gated: Gated
                                  tool_choice={"type": "function", "name": "nope"})
         with pytest.raises(openai.BadRequestError, match="background"):
             sdk.responses.create(model="gpt-4o", input="hi", background=True, store=False)
+        with pytest.raises(openai.BadRequestError, match="previous_response_id"):
+            sdk.responses.create(model="gpt-4o", input="hi", conversation="conv_123")
     assert gated.calls == 0
