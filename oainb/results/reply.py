@@ -191,7 +191,7 @@ class Reply(ResultModel):
     def _tolerate(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
+        data = {k: v for k, v in data.items() if v is not None or k not in _NOT_NULL}
         if data.get("created_at") is None and data.get("created") is not None:
             data["created_at"] = data["created"]
         if data.get("status") == "canceled":
@@ -243,6 +243,12 @@ class Reply(ResultModel):
         if self.usage is not None:
             bits.append(f"{self.usage.input_tokens}+{self.usage.output_tokens} tokens")
         return f"<Reply {' '.join(bits)}>"
+
+
+#: Fields with a non-null default: a compatible server sending `null` gets the default.
+_NOT_NULL = frozenset(
+    {"id", "object", "model", "output", "tools", "tool_choice", "parallel_tool_calls"}
+)
 
 
 def _output_from_choices(choices: list[Any]) -> list[dict[str, Any]]:

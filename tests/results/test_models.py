@@ -280,3 +280,18 @@ def test_mimebundle_falls_back_to_escaped_repr_without_renderers(monkeypatch):
 def test_reply_repr_mentions_partial():
     reply = Reply.model_validate(reply_body("Hi")).model_copy(update={"partial": True})
     assert "partial" in repr(reply)
+
+
+def test_reply_tolerates_nulls_where_the_spec_has_values():
+    reply = Reply.model_validate(
+        {
+            "id": "r",
+            "status": "completed",
+            "model": None,
+            "output": None,
+            "tools": None,
+            "parallel_tool_calls": None,
+            "usage": None,
+        }
+    )
+    assert reply.output == [] and reply.output_text == "" and reply.parallel_tool_calls is True
