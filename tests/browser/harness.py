@@ -351,10 +351,11 @@ def _widget_repr_pattern() -> Any:
 
 
 def cell_index(page: Any, source_snippet: str) -> int:
-    """Index (among `.jp-Cell`) of the first cell whose source contains `source_snippet`."""
+    """Index (among `.jp-Cell`) of the first code cell whose source contains `source_snippet`."""
     idx = page.evaluate(
         """(s) => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
-               .findIndex(c => (c.querySelector('.jp-InputArea-editor')?.textContent || '').includes(s))""",
+               .findIndex(c => c.classList.contains('jp-CodeCell') &&
+                          (c.querySelector('.jp-InputArea-editor')?.textContent || '').includes(s))""",
         source_snippet)
     if idx < 0:
         raise AssertionError(f"no cell contains {source_snippet!r}")
