@@ -190,7 +190,8 @@ def decode_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         if part.get_filename() is not None:
             out[str(name)] = "<binary>"
             continue
-        text = part.get_payload(decode=True).decode()
+        payload = part.get_payload(decode=True)
+        text = payload.decode() if isinstance(payload, bytes) else str(payload)
         key = str(name)
         if key.endswith("[]"):
             out.setdefault(key[:-2], []).append(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -60,6 +60,10 @@ class ResultModel(DisplayMixin, BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
 
     _wire_required: ClassVar[frozenset[str]] = frozenset()
+
+    if TYPE_CHECKING:  # pragma: no cover - typing only
+        # Unknown wire fields are kept as attributes (`event.obfuscation`); say so to mypy.
+        def __getattr__(self, name: str) -> Any: ...
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:

@@ -62,7 +62,7 @@ def test_local_backend_uses_ensure_server(monkeypatch, cls):
         calls.append(env)
         return "http://127.0.0.1:8765/v1", "sk-test-local"
 
-    fake.ensure_server = ensure_server
+    setattr(fake, "ensure_server", ensure_server)  # noqa: B010 - mypy cannot see module attributes
     monkeypatch.setitem(sys.modules, "oainb._local", fake)
     client = cls(http_client=(httpx.Client() if cls is Client else httpx.AsyncClient()))
     assert calls == [None]
@@ -102,7 +102,12 @@ def test_per_request_timeout_reaches_the_transport():
 def test_local_backend_passes_the_injected_environment(monkeypatch):
     seen = []
     fake = types.ModuleType("oainb._local")
-    fake.ensure_server = lambda env=None: seen.append(env) or ("http://127.0.0.1:1/v1", "sk-test-l")
+
+    def ensure_server(env=None):
+        seen.append(env)
+        return "http://127.0.0.1:1/v1", "sk-test-l"
+
+    setattr(fake, "ensure_server", ensure_server)  # noqa: B010
     monkeypatch.setitem(sys.modules, "oainb._local", fake)
     Client(environ={"OAINB_HOME": "/tmp/x"})
     assert seen == [{"OAINB_HOME": "/tmp/x"}]
@@ -118,8 +123,8 @@ def test_local_server_failure_is_an_oainb_error(monkeypatch):
         raise LocalServerError("no answer within a minute; see ~/.cache/oainb/server.log")
 
     fake = types.ModuleType("oainb._local")
-    fake.LocalServerError = LocalServerError
-    fake.ensure_server = ensure_server
+    setattr(fake, "LocalServerError", LocalServerError)  # noqa: B010
+    setattr(fake, "ensure_server", ensure_server)  # noqa: B010
     monkeypatch.setitem(sys.modules, "oainb._local", fake)
     with pytest.raises(APIConnectionError, match="local server did not start.*server.log"):
         Client(backend="local")

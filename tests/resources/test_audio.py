@@ -73,7 +73,7 @@ def test_transcription_verbose_json_with_words(api, tmp_path):
     assert isinstance(t, Transcript)
     assert [w.word for w in t.words] == ["Hello", "world"] and t.duration == 1.5
     assert t.model == "whisper-1" and t.response_format == "verbose_json"
-    assert t.usage.seconds == 2
+    assert t.usage is not None and t.usage.seconds == 2
     sent = form(rec.last)
     assert sent["timestamp_granularities"] == ["word", "segment"]
     assert sent["file"] == "<binary>" and sent["language"] == "en" and sent["temperature"] == 0.2

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -13,6 +15,7 @@ def test_create_sends_the_spec_body_and_parses_the_reply(api):
     reply = api.call(client.responses.create, model="gpt-4o-mini", input="Hi", max_output_tokens=64)
     assert isinstance(reply, Reply)
     assert (reply.id, reply.status, reply.output_text) == ("resp_123", "completed", "Hi there")
+    assert reply.usage is not None
     assert reply.usage.input_tokens == 5 and reply.usage.total_tokens == 8
     assert rec.last.method == "POST" and rec.last.url.path == "/v1/responses"
     assert rec.json() == {"model": "gpt-4o-mini", "input": "Hi", "max_output_tokens": 64}
@@ -52,7 +55,7 @@ def test_stream_yields_typed_events_and_a_complete_reply(api):
 def test_create_stream_true_returns_an_open_stream(api):
     rec = Recorder(sse_response(sse(*text_stream_events(["A", "B"]))))
     client = api.client(rec)
-    stream_holder = {}
+    stream_holder: dict[str, Any] = {}
 
     def make():
         made = client.responses.create(model="gpt-4o-mini", input="Hi", stream=True)
@@ -78,7 +81,7 @@ def test_stream_error_event_raises_and_keeps_the_partial_reply(api):
     )
     rec = Recorder(sse_response(sse(*events)))
     client = api.client(rec)
-    holder = {}
+    holder: dict[str, Any] = {}
 
     def make():
         holder["s"] = client.responses.stream(model="gpt-4o-mini", input="Hi")
@@ -159,7 +162,7 @@ def test_resume_drops_events_at_or_before_starting_after(api):
 
 
 def test_function_call_arguments_accumulate(api):
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "response.created", "response": reply_body("", status="in_progress", output=[])},
         {
             "type": "response.output_item.added",

@@ -111,7 +111,8 @@ def test_events_keep_unknown_fields_and_carry_the_reply():
             "new": True,
         }
     )
-    assert event.is_terminal and event.response.output_text == "Done" and event.new is True
+    assert event.response is not None and event.response.output_text == "Done"
+    assert event.is_terminal and event.new is True
     assert errors("ResponseCompletedEvent", event.to_wire()) == []
     unknown = ReplyEvent.model_validate(
         {"type": "response.future_thing", "sequence_number": 1, "blob": [1]}
@@ -138,13 +139,17 @@ def test_event_wire_shapes_match_the_spec():
         }
     )
     assert errors("ResponseTextDeltaEvent", delta.to_wire()) == []
-    done = TranscriptEvent(
-        type="transcript.text.done",
-        text="hi",
-        usage={"type": "tokens", "input_tokens": 1, "output_tokens": 2},
+    done = TranscriptEvent.model_validate(
+        {
+            "type": "transcript.text.done",
+            "text": "hi",
+            "usage": {"type": "tokens", "input_tokens": 1, "output_tokens": 2},
+        }
     )
     assert errors("TranscriptTextDoneEvent", done.to_wire()) == []
-    speech = SpeechEvent(type="speech.audio.done", usage={"input_tokens": 1, "output_tokens": 2})
+    speech = SpeechEvent.model_validate(
+        {"type": "speech.audio.done", "usage": {"input_tokens": 1, "output_tokens": 2}}
+    )
     assert errors("SpeechAudioDoneEvent", speech.to_wire()) == []
     chunk = SpeechEvent(type="speech.audio.delta", audio=base64.b64encode(b"ab").decode())
     assert errors("SpeechAudioDeltaEvent", chunk.to_wire()) == [] and chunk.chunk == b"ab"
