@@ -20,7 +20,7 @@ from typing import Any
 
 from oainb.server.errors import ServerError
 
-__all__ = ["Job", "Lane", "Activity"]
+__all__ = ["Activity", "Job", "Lane"]
 
 log = logging.getLogger("oainb.server")
 _ids = itertools.count(1)
@@ -54,7 +54,7 @@ class Job:
         """Run the job's function in the current thread and record how it ended."""
         try:
             self.result = self.fn(self)
-        except BaseException as exc:  # noqa: BLE001 - handed to the readers, who report it
+        except BaseException as exc:
             self.error = exc
             # Bad input (ServerError, or an engine's ValueError) is the client's to read in
             # the answer; anything else is a bug worth a traceback in the server log.

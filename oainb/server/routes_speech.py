@@ -21,7 +21,7 @@ from oainb.server.errors import ServerError, invalid
 from oainb.server.jobs import Job
 from oainb.server.sse import sse_response
 
-__all__ = ["speech_routes", "read_json"]
+__all__ = ["read_json", "speech_routes"]
 
 _FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 _MEDIA = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",

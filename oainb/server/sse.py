@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
-__all__ = ["frame", "sse_response", "SSE_HEADERS"]
+__all__ = ["SSE_HEADERS", "frame", "sse_response"]
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["Store", "TERMINAL"]
+__all__ = ["TERMINAL", "Store"]
 
 TERMINAL = frozenset({"completed", "failed", "cancelled", "incomplete"})
 

@@ -20,7 +20,7 @@ import pytest
 
 from tests.openapi_schema import validate
 
-__all__ = ["parse_sse", "check_events", "serve_app", "GatedText", "stand_in_registry"]
+__all__ = ["GatedText", "check_events", "parse_sse", "serve_app", "stand_in_registry"]
 
 
 def parse_sse(lines: Iterable[str]) -> list[tuple[str | None, dict[str, Any]]]:
