@@ -251,7 +251,8 @@ async def delete(request: Request) -> Response:
         await _settled(live[0])
     if not state.store.delete(rid) and live is None:
         raise not_found("response", rid)
-    return JSONResponse({"id": rid, "object": "response.deleted", "deleted": True})
+    # The body OpenAI documents for this endpoint (the spec gives it no schema).
+    return JSONResponse({"id": rid, "object": "response", "deleted": True})
 
 
 def response_routes() -> list[Route]:

@@ -276,7 +276,8 @@ def test_cancel_stops_generation_mid_way(client: Any, local_server: Any) -> None
 
 def test_delete_removes_the_response(client: Any) -> None:
     reply = client.responses.create(model=LOCAL_TEXT, input="Hi", max_output_tokens=16)
-    client.responses.delete(reply.id)
+    gone = client.responses.with_raw_response.delete(reply.id).http_response.json()
+    assert gone == {"id": reply.id, "object": "response", "deleted": True}
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(reply.id)
     with pytest.raises(openai.NotFoundError):
