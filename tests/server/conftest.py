@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -117,7 +117,7 @@ class GatedText:
     """A text engine that says ``words`` one per token, each only once ``gate`` is set."""
 
     name = "gated-text"
-    kind = "text"
+    kind: Literal["text", "stt", "tts"] = "text"
     loaded = True
 
     def __init__(self, words: list[str] | None = None, *, endless: bool = False) -> None:

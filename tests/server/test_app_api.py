@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -137,7 +138,7 @@ def test_an_upload_is_refused_while_it_streams_in(tmp_path: Any, gated: GatedTex
         more = len(sent) < len(chunks)
         return {"type": "http.request", "body": chunks[len(sent) - 1], "more_body": more}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             answer["status"] = message["status"]
         elif message["type"] == "http.response.body":
@@ -197,13 +198,13 @@ def test_background_with_stream_starts_queued_and_resumes(tmp_path: Any, gated: 
 
 def test_inputs_the_local_model_cannot_read_are_400s(tmp_path: Any, gated: GatedText) -> None:
     app = create_app(engines=stand_in_registry(gated), data_dir=tmp_path)
-    image = {"role": "user", "content": [
+    image: Any = {"role": "user", "content": [
         {"type": "input_text", "text": "What is this?"},
         {"type": "input_image", "image_url": "data:image/png;base64,AAAA", "detail": "auto"}]}
     with serve_app(app) as base_url, _sdk(base_url) as sdk:
         with pytest.raises(openai.BadRequestError, match="text only") as info:
             sdk.responses.create(model="gpt-4o", input=[image])
-        assert info.value.body["param"] == "input[0]"
+        assert info.value.response.json()["error"]["param"] == "input[0]"
         with pytest.raises(openai.BadRequestError, match="not among the tools"):
             sdk.responses.create(model="gpt-4o", input="hi",
                                  tool_choice={"type": "function", "name": "nope"})

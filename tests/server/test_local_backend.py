@@ -57,7 +57,8 @@ def home(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[pa
 
 
 def _state(home: pathlib.Path) -> dict[str, Any]:
-    return json.loads((home / "server.json").read_text())
+    state: dict[str, Any] = json.loads((home / "server.json").read_text())
+    return state
 
 
 def test_starts_once_then_reuses(home: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,7 +133,7 @@ def test_client_with_no_key_uses_the_local_backend(home: pathlib.Path,
 
 def test_a_server_that_cannot_start_is_a_clear_error(home: pathlib.Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_local.sys, "executable", "/bin/false")
+    monkeypatch.setattr(sys, "executable", "/bin/false")
     with pytest.raises(_local.LocalServerError, match="exited while starting") as info:
         _local.ensure_server({"OAINB_HOME": str(home)})
     assert str(home / "server.log") in str(info.value)
