@@ -56,6 +56,16 @@ class TextRun:
     ttft: float  # seconds to the first token
     tokens: int
     decode_rate: float  # tokens/s after the first
+    cpu: float  # CPU seconds per token, every thread of every process involved
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of another process, from /proc (Linux only)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rate(tokens: int, first: float, last: float) -> float:
@@ -109,6 +119,7 @@ def _sse(response: httpx.Response) -> Iterator[dict[str, Any]]:
 
 def text_direct(registry: Registry, max_tokens: int) -> TextRun:
     engine = registry.text()
+    cpu = time.process_time()
     start = time.perf_counter()
     first = last = 0.0
     count = 0
@@ -119,12 +130,14 @@ def text_direct(registry: Registry, max_tokens: int) -> TextRun:
             first = last
         count += 1
         del piece
-    return TextRun(first - start, count, _rate(count, first, last))
+    cpu = time.process_time() - cpu
+    return TextRun(first - start, count, _rate(count, first, last), cpu / max(1, count))
 
 
 def text_server(server: Server, max_tokens: int) -> TextRun:
     body = {"model": "gpt-4o-mini", "input": PROMPT, "temperature": 0,
             "max_output_tokens": max_tokens, "stream": True, "store": False}
+    cpu = time.process_time(), _cpu_of(server.proc.pid)
     start = time.perf_counter()
     first = last = 0.0
     deltas = 0
@@ -139,8 +152,9 @@ def text_server(server: Server, max_tokens: int) -> TextRun:
                 deltas += 1
             elif event["type"] in ("response.completed", "response.incomplete"):
                 tokens = event["response"]["usage"]["output_tokens"]
+    used = time.process_time() - cpu[0] + _cpu_of(server.proc.pid) - cpu[1]
     # A delta is one token (possibly ""-text tokens are skipped): count tokens from usage.
-    return TextRun(first - start, tokens, _rate(deltas, first, last))
+    return TextRun(first - start, tokens, _rate(deltas, first, last), used / max(1, tokens))
 
 
 def stt_direct(registry: Registry, mp3: bytes, seconds: float) -> float:
@@ -217,10 +231,12 @@ def run(rounds: int, max_tokens: int) -> dict[str, Any]:
         "rounds": rounds, "max_tokens": max_tokens, "audio_seconds": seconds,
         "text": {"direct": {"ttft": _median([r.ttft for r in text_d]),
                             "rate": _median([r.decode_rate for r in text_d]),
-                            "tokens": _median([r.tokens for r in text_d])},
+                            "tokens": _median([r.tokens for r in text_d]),
+                            "cpu": _median([r.cpu for r in text_d])},
                  "server": {"ttft": _median([r.ttft for r in text_s]),
                             "rate": _median([r.decode_rate for r in text_s]),
-                            "tokens": _median([r.tokens for r in text_s])}},
+                            "tokens": _median([r.tokens for r in text_s]),
+                            "cpu": _median([r.cpu for r in text_s])}},
         "stt": {"direct": _median(stt_d), "server": _median(stt_s)},
         "tts": {"direct": _median(tts_d), "server": _median(tts_s)},
     }
@@ -238,6 +254,8 @@ def table(result: dict[str, Any]) -> str:
         f"| < 5 % {'✓' if rate_cost < 0.05 else '✗'} |"),
         (f"| text: time to first token | {d['ttft'] * 1000:.1f} ms | {s['ttft'] * 1000:.1f} ms "
         f"| {ttft_cost:+.1f} ms | < 20 ms {'✓' if ttft_cost < 20 else '✗'} |"),
+        (f"| text: CPU per token (server: its process + this client) | {d['cpu'] * 1000:.1f} ms "
+         f"| {s['cpu'] * 1000:.1f} ms | {s['cpu'] / d['cpu'] - 1:+.1%} | — |"),
         (f"| transcription: real-time factor | {stt['direct']:.3f} | {stt['server']:.3f} "
         f"| {stt['server'] / stt['direct'] - 1:+.1%} | — |"),
         (f"| speech (mp3): real-time factor | {tts['direct']:.4f} | {tts['server']:.4f} "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from oainb.server.engines import UnsupportedError, audio
-from oainb.server.engines.tts import VOICES, EspeakEngine, UnknownVoiceError
+from oainb.server.engines.tts import VOICES, EspeakEngine, UnknownVoiceError, split_sentences
 
 pytestmark = pytest.mark.server
 
@@ -89,6 +89,13 @@ def test_sentences_stream_as_chunks_on_one_timeline(tts: EspeakEngine) -> None:
         assert after.start == pytest.approx(before.start + before.duration)
     whole = tts.synthesize(text, voice="echo")
     assert whole.duration == pytest.approx(sum(c.duration for c in chunks), abs=0.01)
+
+
+def test_a_long_sentence_is_cut_at_commas_and_nothing_is_lost() -> None:
+    text = "This is a long sentence, " * 20 + "and it ends here. Short one!"
+    chunks = split_sentences(text)
+    assert len(chunks) == 4 and all(len(c) <= 200 for c in chunks)
+    assert " ".join(chunks).split() == text.split()
 
 
 def test_word_timings_follow_the_text_inside_the_clip(tts: EspeakEngine) -> None:

@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["VOICES", "EspeakEngine", "SpeechChunk", "SpeechResult", "UnknownVoiceError", "WordTiming"]
+__all__ = [
+    "VOICES",
+    "EspeakEngine",
+    "SpeechChunk",
+    "SpeechResult",
+    "UnknownVoiceError",
+    "WordTiming",
+    "split_sentences",
+]
 
 _SYNCHRONOUS = 2
 _DONT_EXIT = 0x8000
@@ -171,11 +179,31 @@ def _load(lib_path: str | None, data_path: str | None) -> tuple[Any, int]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n")
+_CLAUSE = re.compile(r"(?<=,)\s+")
+_LONG = 200  # characters; a longer sentence is cut at commas so the first audio comes sooner
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split text where espeak-ng would pause anyway, so chunks sound like the whole."""
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """Split text where espeak-ng would pause anyway, so chunks sound like the whole.
+
+    Sentences longer than 200 characters are further cut after commas (clauses packed up to
+    that length), which bounds the wait for the first chunk of a long run-on sentence.
+    """
+    chunks: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCE.split(text) if s and s.strip()):
+        if len(sentence) <= _LONG:
+            chunks.append(sentence)
+            continue
+        current = ""
+        for clause in _CLAUSE.split(sentence):
+            if current and len(current) + 1 + len(clause) > _LONG:
+                chunks.append(current)
+                current = clause
+            else:
+                current = f"{current} {clause}" if current else clause
+        if current:
+            chunks.append(current)
+    return chunks
 
 
 @dataclass(frozen=True)
