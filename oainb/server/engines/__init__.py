@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .stt import Transcription, TranscriptionPiece
+    from .stt import Transcription, TranscriptionStream
     from .text import FunctionCall, Generation
     from .tts import SpeechChunk, SpeechResult
 
@@ -135,7 +135,7 @@ class TranscriptionEngine(Engine, Protocol):
 
     def transcribe(self, audio: bytes | Any, **options: Any) -> Transcription: ...
 
-    def transcribe_stream(self, audio: bytes | Any, **options: Any) -> Iterator[TranscriptionPiece]: ...
+    def transcribe_stream(self, audio: bytes | Any, **options: Any) -> TranscriptionStream: ...
 
     def translate(self, audio: bytes | Any, **options: Any) -> Transcription: ...
 
