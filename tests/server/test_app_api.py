@@ -9,7 +9,9 @@ server that stopped.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import os
 from collections.abc import MutableMapping
 from typing import Any
 
