@@ -27,7 +27,7 @@ if importlib.util.find_spec("starlette") is None or importlib.util.find_spec("uv
         raise ImportError("starlette/uvicorn missing: install oainb[local]")
     pytest.skip("oainb[local] is not installed", allow_module_level=True)
 
-from oainb.server import create_app  # noqa: E402
+from oainb.server import create_app
 
 
 @pytest.fixture
