@@ -300,3 +300,20 @@ def test_reply_tolerates_nulls_where_the_spec_has_values():
         }
     )
     assert reply.output == [] and reply.output_text == "" and reply.parallel_tool_calls is True
+
+
+def test_transcript_plots_delegate_to_the_display_layer():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = Transcript.model_validate(
+        {
+            **TRANSCRIPT,
+            "logprobs": [{"token": "one", "logprob": -0.1}, {"token": " two", "logprob": -2.0}],
+        }
+    )
+    ax = t.plot_words()
+    assert {text.get_text().strip() for text in ax.texts} >= {"one", "two", "three"}
+    assert t.plot_logprobs() is not None
+    plt.close("all")
