@@ -70,9 +70,11 @@ The cell's value is a `Reply` object, kept in `_` (and in a variable with `-o NA
 `%transcribe` takes a path, a URL, or a variable holding audio. Here it hears the clip just
 made. The view shows the text (shaded by confidence), a player of the source, and the words on
 a time axis over the waveform."""),
-    ("code", "%transcribe --granularity word,segment -o transcript clip"),
+    # Whisper falls back to sampling on unsure audio, so the exact words can vary between runs:
+    # nbval does not compare these two outputs (the browser test checks them instead).
+    ("code", "%transcribe --granularity word,segment -o transcript clip", ["nbval-ignore-output"]),
     ("md", "Subtitles come straight from the transcript:"),
-    ("code", "print(transcript.srt())"),
+    ("code", "print(transcript.srt())", ["nbval-ignore-output"]),
     ("md", """\
 Each plot is also a plain matplotlib function that takes an `ax`, for your own figures:"""),
     ("code", "import matplotlib.pyplot as plt\n\n"
@@ -183,8 +185,8 @@ The model asks for a function; the notebook runs it and sends the result back.""
 
 `--continue` follows on from the previous reply in this kernel (`previous_response_id`);
 `--new` starts over."""),
-    ("code", "%respond --new -t 0 --max-output-tokens 30 My name is Ada. Say hello to me."),
-    ("code", "%respond --continue -t 0 --max-output-tokens 30 What is my name?"),
+    ("code", "%respond --new -t 0 --max-output-tokens 30 I live in Paris."),
+    ("code", "%respond --continue -t 0 --max-output-tokens 30 Which city do I live in?"),
     ("md", """\
 ## Log probabilities
 

@@ -66,6 +66,10 @@ def test_quickstart_runs_top_to_bottom_in_jupyterlab(
     expect(ledger).to_contain_text("3 call(s)")
     expect(ledger).to_contain_text("$0 billed")
 
+    # The first call prints a one-time notice (server started, its log path) on stderr; the
+    # README's pictures show the results without it.
+    page.add_style_tag(content='.jp-OutputArea-output[data-mime-type='
+                               '"application/vnd.jupyter.stderr"] { display: none; }')
     for name, index in [("quickstart_reply", respond), ("quickstart_speech", speak),
                         ("quickstart_transcript", transcribe)]:
         cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
