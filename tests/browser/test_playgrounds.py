@@ -98,3 +98,26 @@ def test_speech_playground_makes_an_audio_player(
     assert speech.locator(".widget-output audio").evaluate(
         "a => (a.src || a.querySelector('source')?.src || '').startsWith('data:audio')")
     shot(page.locator(TAB).first, "playground_speech")
+
+
+@pytest.mark.parametrize("widgets", [True, False], ids=["widget-manager-on", "widget-manager-off"])
+def test_playgrounds_in_jupyterlab_render_as_widgets(
+        lab: Callable[..., Any], page: Any, notebooks_copy: Path, widgets: bool,
+        shot: Callable[..., Path]) -> None:
+    """The same notebook in JupyterLab; with the widget manager off the check must fail.
+
+    Issue 6, acceptance 3: the negative control runs the real playgrounds notebook, so the
+    check that guards the Voilà tests above is shown to catch widgets that do not render.
+    """
+    from .harness import assert_no_error_outputs, open_notebook, run_all_cells
+
+    open_notebook(page, lab(notebooks_copy, widgets=widgets), "05-playgrounds.ipynb")
+    run_all_cells(page, timeout=300_000)
+    assert_no_error_outputs(page)
+    if widgets:
+        assert assert_widgets_rendered(page, min_count=20) >= 20
+        shot(page, "playgrounds_lab")
+    else:
+        with pytest.raises(AssertionError, match="widgets not rendered"):
+            assert_widgets_rendered(page, timeout=5_000)
+        shot(page, "playgrounds_lab_without_widget_manager")
