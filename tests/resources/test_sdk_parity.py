@@ -56,14 +56,14 @@ def _both(
 
 
 def test_transcription_multipart_matches_the_sdk():
-    params: dict[str, Any] = dict(
-        model="whisper-1",
-        response_format="verbose_json",
-        timestamp_granularities=["word", "segment"],
-        language="en",
-        prompt="Hello",
-        temperature=0.2,
-    )
+    params: dict[str, Any] = {
+        "model": "whisper-1",
+        "response_format": "verbose_json",
+        "timestamp_granularities": ["word", "segment"],
+        "language": "en",
+        "prompt": "Hello",
+        "temperature": 0.2,
+    }
     answer = httpx.Response(200, json={"text": "hi", "language": "english", "duration": 1.0})
     ours, theirs = _both(
         answer,
@@ -75,11 +75,11 @@ def test_transcription_multipart_matches_the_sdk():
 
 
 def test_transcription_vad_and_include_match_the_sdk():
-    params: dict[str, Any] = dict(
-        model="gpt-4o-transcribe",
-        include=["logprobs"],
-        chunking_strategy={"type": "server_vad", "threshold": 0.5, "silence_duration_ms": 500},
-    )
+    params: dict[str, Any] = {
+        "model": "gpt-4o-transcribe",
+        "include": ["logprobs"],
+        "chunking_strategy": {"type": "server_vad", "threshold": 0.5, "silence_duration_ms": 500},
+    }
     answer = httpx.Response(200, json={"text": "hi"})
     ours, theirs = _both(
         answer,
@@ -90,16 +90,20 @@ def test_transcription_vad_and_include_match_the_sdk():
 
 
 def test_speech_and_responses_bodies_match_the_sdk():
-    speech = dict(
-        model="gpt-4o-mini-tts", input="Hi", voice="alloy", speed=1.5, response_format="wav"
-    )
+    speech = {
+        "model": "gpt-4o-mini-tts",
+        "input": "Hi",
+        "voice": "alloy",
+        "speed": 1.5,
+        "response_format": "wav",
+    }
     ours, theirs = _both(
         httpx.Response(200, content=b"RIFF"),
         lambda c: c.audio.speech.create(**speech),
         lambda c: c.audio.speech.create(**speech),
     )
     assert json.loads(ours.content) == json.loads(theirs.content)
-    reply = dict(model="gpt-4o-mini", input="Hi", max_output_tokens=64, temperature=0.5)
+    reply = {"model": "gpt-4o-mini", "input": "Hi", "max_output_tokens": 64, "temperature": 0.5}
     ours, theirs = _both(
         httpx.Response(200, json=reply_body()),
         lambda c: c.responses.create(**reply),
