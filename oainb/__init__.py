@@ -1,8 +1,15 @@
-"""oainb: a Jupyter-first toolkit for the OpenAI Responses and Audio APIs."""
+"""oainb: a Jupyter-first toolkit for the OpenAI Responses and Audio APIs.
+
+`import oainb` loads neither IPython nor ipywidgets: the names that need them
+(`oainb.widgets`, `oainb.playground`, `oainb.batch`, and the library functions
+`respond`, `transcribe`, `translate`, `speak`) are imported on first use by the
+module `__getattr__` below (PEP 562).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from oainb._client import AsyncClient, Client
 from oainb._compat import SeedShapeWarning
@@ -34,6 +41,7 @@ from oainb._streaming import (
     TranscriptStream,
 )
 from oainb._types import NOT_GIVEN, NotGiven
+from oainb.cost import CostEstimate
 from oainb.results import (
     FunctionCall,
     ImageGenerationCall,
@@ -50,6 +58,12 @@ from oainb.results import (
     TranscriptWord,
     Usage,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; loaded lazily by __getattr__
+    from oainb import batch
+    from oainb.notebook import widgets
+    from oainb.notebook.actions import respond, speak, transcribe, translate
+    from oainb.notebook.widgets import playground
 
 __version__ = "0.1.0"
 
@@ -68,6 +82,7 @@ __all__ = [
     "BudgetExceededError",
     "Client",
     "ConflictError",
+    "CostEstimate",
     "FunctionCall",
     "ImageGenerationCall",
     "InputError",
@@ -97,8 +112,41 @@ __all__ = [
     "UnprocessableEntityError",
     "Usage",
     "__version__",
+    "batch",
     "load_ipython_extension",
+    "playground",
+    "respond",
+    "speak",
+    "transcribe",
+    "translate",
+    "widgets",
 ]
+
+# name -> (module, attribute or None for the module itself), imported on first access.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "widgets": ("oainb.notebook.widgets", None),
+    "playground": ("oainb.notebook.widgets", "playground"),
+    "batch": ("oainb.batch", None),
+    "respond": ("oainb.notebook.actions", "respond"),
+    "transcribe": ("oainb.notebook.actions", "transcribe"),
+    "translate": ("oainb.notebook.actions", "translate"),
+    "speak": ("oainb.notebook.actions", "speak"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'oainb' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def load_ipython_extension(ipython: Any) -> None:

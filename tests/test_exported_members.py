@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
+
 import oainb
 
 EXPECTED = {
@@ -51,6 +53,15 @@ EXPECTED = {
     "StreamError",
     "MissingDependencyError",
     "BudgetExceededError",
+    "CostEstimate",
+    # Loaded on first use (module __getattr__), so `import oainb` stays light.
+    "widgets",
+    "playground",
+    "batch",
+    "respond",
+    "transcribe",
+    "translate",
+    "speak",
 }
 
 CORE_MODULES = [
@@ -88,6 +99,28 @@ def test_every_exported_name_exists_and_is_public_api():
         obj = getattr(oainb, name)
         if isinstance(obj, type):
             assert not obj.__module__.startswith("oainb.notebook"), name
+
+
+def test_lazy_names_are_the_notebook_objects_users_reach_for():
+    import oainb.batch as batch_module
+    from oainb.cost import CostEstimate
+    from oainb.notebook import actions, widgets
+
+    assert oainb.widgets is widgets
+    for name in ("ResponsesPlayground", "TranscriptionPlayground", "SpeechPlayground",
+                 "playground", "BackgroundJob", "BatchProgress"):
+        assert getattr(oainb.widgets, name) is getattr(widgets, name)
+    assert oainb.playground is widgets.playground
+    assert oainb.batch is batch_module and callable(oainb.batch.transcribe)
+    assert oainb.CostEstimate is CostEstimate
+    for name in ("respond", "transcribe", "translate", "speak"):
+        assert getattr(oainb, name) is getattr(actions, name)
+    assert {"widgets", "playground", "respond"} <= set(dir(oainb))
+
+
+def test_an_unknown_name_is_still_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):
+        oainb.nonesuch  # noqa: B018
 
 
 def test_every_core_module_declares_all_and_exports_what_it_declares():

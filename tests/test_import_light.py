@@ -11,7 +11,7 @@ HEAVY = ["IPython", "ipywidgets", "matplotlib", "starlette", "llama_cpp", "faste
 def test_import_oainb_loads_no_heavy_package():
     code = (
         "import sys, oainb\n"
-        "oainb.Client; oainb.AsyncClient; oainb.Reply\n"
+        "oainb.Client; oainb.AsyncClient; oainb.Reply; oainb.CostEstimate; dir(oainb)\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -37,3 +37,14 @@ def test_the_check_would_notice_a_heavy_import():
         [sys.executable, "-c", "import av\n" + code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "av"
+
+
+def test_a_lazy_name_loads_its_packages_only_when_used():
+    code = (
+        "import sys, oainb\n"
+        "before = 'ipywidgets' in sys.modules\n"
+        "oainb.playground\n"
+        "print(before, 'ipywidgets' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
