@@ -1,7 +1,7 @@
 """Pure renderers for result objects: plain text, escaped HTML, Markdown, and matplotlib plots.
 
-The result models' `_repr_mimebundle_` calls `render_text` and `render_html`; the notebook layer
-uses `render_bundle`, which adds `text/markdown` for replies. Nothing here does I/O or imports
+The result models' `_repr_mimebundle_` and the notebook layer both call `render_bundle`: plain
+text and escaped HTML for every result, plus `text/markdown` for replies. Nothing here does I/O or imports
 IPython; matplotlib is imported only when a plot is drawn.
 
 Call details the wire objects do not carry (what the call cost, how long it took) are attached

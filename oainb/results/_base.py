@@ -18,10 +18,12 @@ __all__ = ["DisplayMixin", "ResultModel", "shorten"]
 
 
 class DisplayMixin:
-    """Gives a result `_repr_mimebundle_`, dispatching to the pure renderers in `oainb.display`.
+    """Gives a result `_repr_mimebundle_`, dispatching to `oainb.display.render_bundle`.
 
-    The renderers are imported inside the method so that `import oainb` stays light; until
-    they exist (or if they fail to import) the bundle falls back to the one-line repr.
+    That is text/plain and escaped text/html for every result, plus text/markdown for a
+    `Reply`, with or without `%load_ext oainb`. The renderers are imported inside the method
+    so that `import oainb` stays light; if they fail to import, the bundle falls back to the
+    one-line repr.
     """
 
     def _repr_mimebundle_(
@@ -31,18 +33,11 @@ class DisplayMixin:
         **kwargs: Any,
     ) -> dict[str, str]:
         try:
-            from oainb.display.text import render_text
+            from oainb.display import render_bundle
+
+            data = render_bundle(self)
         except ImportError:
-            text = repr(self)
-        else:
-            text = render_text(self)
-        try:
-            from oainb.display.html import render_html
-        except ImportError:
-            page = f"<pre>{html.escape(repr(self))}</pre>"
-        else:
-            page = render_html(self)
-        data = {"text/plain": text, "text/html": page}
+            data = {"text/plain": repr(self), "text/html": f"<pre>{html.escape(repr(self))}</pre>"}
         include = set(include) if include else None
         exclude = set(exclude or ())
         return {

@@ -265,10 +265,19 @@ def test_speech_clip_duration_save_and_repr(tmp_path):
 )
 def test_reprs_are_one_line_and_bundles_honour_include_exclude(obj):
     assert "\n" not in repr(obj) and len(repr(obj)) < 160 and str(obj) == repr(obj)
+    # A Reply also renders as Markdown (its text is Markdown), without `%load_ext` too.
+    kinds = {"text/plain", "text/html"} | ({"text/markdown"} if isinstance(obj, Reply) else set())
     bundle = obj._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", "text/html"}
+    assert set(bundle) == kinds
     assert set(obj._repr_mimebundle_(include=["text/plain"])) == {"text/plain"}
-    assert set(obj._repr_mimebundle_(exclude=["text/plain"])) == {"text/html"}
+    assert set(obj._repr_mimebundle_(exclude=["text/plain"])) == kinds - {"text/plain"}
+    assert set(obj._repr_mimebundle_(include=["text/html"], exclude=["text/html"])) == set()
+
+
+def test_a_reply_bundle_carries_its_markdown_escaped():
+    reply = Reply.model_validate(reply_body("**bold** <script>x</script>"))
+    markdown = reply._repr_mimebundle_(include=["text/markdown"])["text/markdown"]
+    assert markdown.startswith("**bold**") and "\\<script>" in markdown  # escaped: shown as text
 
 
 def test_mimebundle_falls_back_to_escaped_repr_without_renderers(monkeypatch):
