@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Self
 
-from oainb._config import ClientConfig, redact, resolve_config
+from oainb._config import ClientConfig, is_loopback, redact, resolve_config
 from oainb._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -164,6 +164,7 @@ class BaseClient:
             backend=backend,
             environ=environ,
         )
+        self._environ = environ
         if config.backend == "local":
             config = self._local_config(environ)
         self._config = config
@@ -174,23 +175,34 @@ class BaseClient:
 
     @staticmethod
     def _local_config(environ: Mapping[str, str] | None) -> ClientConfig:
-        """Start (or reuse) the embedded server and point the client at it."""
+        """Start (or reuse) the embedded server and point the client at it.
+
+        Raises:
+            MissingDependencyError: `oainb._local` cannot be imported.
+            LocalServerError: (an `APIConnectionError`) the server did not start; the
+                message names its log.
+        """
         try:  # import_module, not `from oainb import _local`: tests swap it in sys.modules
             _local = importlib.import_module("oainb._local")
         except ImportError as exc:
             raise missing_dependency(
                 "The embedded local backend (used when no OPENAI_API_KEY is set)", "local"
             ) from exc
-        server_error = getattr(_local, "LocalServerError", RuntimeError)
-        try:
-            base_url, key = (
-                _local.ensure_server() if environ is None else _local.ensure_server(environ)
-            )
-        except server_error as exc:  # keep every error under OainbError
-            raise APIConnectionError(
-                f"The local server did not start ({exc}); see its log, or set OPENAI_API_KEY."
-            ) from exc
+        base_url, key = _local.ensure_server() if environ is None else _local.ensure_server(environ)
         return ClientConfig(base_url=str(base_url).rstrip("/"), api_key=key, backend="local")
+
+    def _should_restart_local(self, exc: Exception, restarted: bool) -> bool:
+        """Whether a failed connection means the local server is gone (once per request).
+
+        The embedded server exits by itself after 30 minutes without requests; a kernel left
+        idle that long then finds the port closed. Asking `ensure_server()` again starts a new
+        one (on a new port, with a new token) and the request is sent once more.
+        """
+        return self.backend == "local" and not restarted and isinstance(exc, httpx.ConnectError)
+
+    def _restart_local(self) -> None:
+        log.info("The local server at %s is gone; starting (or finding) another", self.base_url)
+        self._config = self._local_config(self._environ)
 
     @property
     def base_url(self) -> str:
@@ -463,7 +475,9 @@ class Client(BaseClient):
             environ=environ,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=True)
+        self._http = http_client or httpx.Client(
+            timeout=self.timeout, follow_redirects=True, trust_env=not is_loopback(self.base_url)
+        )
         self._sleep: Callable[[float], None] = time.sleep
 
     @cached_property
@@ -495,7 +509,7 @@ class Client(BaseClient):
             APIConnectionError, APITimeoutError: when the server cannot be reached in time.
         """
         max_retries = self._max_retries(options)
-        retries = 0
+        retries, restarted = 0, False
         with contextlib.ExitStack() as stack:
             files = _open_files(options, stack)
             while True:
@@ -506,6 +520,10 @@ class Client(BaseClient):
                     if not options.stream or not response.is_success:
                         response.read()
                 except httpx.HTTPError as exc:
+                    if self._should_restart_local(exc, restarted):
+                        restarted = True
+                        self._restart_local()
+                        continue
                     delay = self._retry_after_error(exc, retries, max_retries)
                     if delay is None:
                         raise self._make_connection_error(exc, request) from exc
@@ -568,7 +586,9 @@ class AsyncClient(BaseClient):
             environ=environ,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self.timeout, follow_redirects=True)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=True, trust_env=not is_loopback(self.base_url)
+        )
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     @cached_property
@@ -600,7 +620,7 @@ class AsyncClient(BaseClient):
             APIConnectionError, APITimeoutError: when the server cannot be reached in time.
         """
         max_retries = self._max_retries(options)
-        retries = 0
+        retries, restarted = 0, False
         with contextlib.ExitStack() as stack:
             files = _open_files(options, stack)
             while True:
@@ -611,6 +631,11 @@ class AsyncClient(BaseClient):
                     if not options.stream or not response.is_success:
                         await response.aread()
                 except httpx.HTTPError as exc:
+                    if self._should_restart_local(exc, restarted):
+                        restarted = True
+                        # Starting a server blocks for a few seconds: off the event loop.
+                        await asyncio.to_thread(self._restart_local)
+                        continue
                     delay = self._retry_after_error(exc, retries, max_retries)
                     if delay is None:
                         raise self._make_connection_error(exc, request) from exc

@@ -7,15 +7,24 @@ does), so tests never have to patch `os.environ`.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from oainb._exceptions import InputError
 
-__all__ = ["BACKENDS", "DEFAULT_BASE_URL", "ClientConfig", "redact", "resolve_config"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BASE_URL",
+    "ClientConfig",
+    "is_loopback",
+    "redact",
+    "resolve_config",
+]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 BACKENDS = ("local", "openai")
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -84,3 +93,14 @@ def redact(text: str, secret: str | None) -> str:
     if len(secret) > 16:
         text = text.replace(secret[:12], "sk-***")
     return text
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url` points at this machine (`127.0.0.1`, `localhost`, `::1`).
+
+    Example:
+        >>> is_loopback("http://127.0.0.1:8765/v1"), is_loopback("https://api.openai.com/v1")
+        (True, False)
+    """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")

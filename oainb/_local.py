@@ -6,8 +6,8 @@ once it listens. A running server of this user is reused when its process is ali
 from this process (own session, output to ``server.log``), and exits by itself after 30 minutes
 without requests. A file lock keeps two kernels from starting two servers at once.
 
-Only the standard library and httpx are imported here: the server's own code (starlette, the
-models) runs in the child process.
+Only the standard library, httpx and `oainb._exceptions` are imported here: the server's own
+code (starlette, the models) runs in the child process.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from typing import Any
 
 import httpx
 
+from oainb._exceptions import APIConnectionError
+
 __all__ = ["IDLE_TIMEOUT", "STARTUP_TIMEOUT", "LocalServerError", "ensure_server", "home_dir"]
 
 STARTUP_TIMEOUT = 60.0
@@ -38,8 +40,12 @@ _announced = False
 _children: list[subprocess.Popen[bytes]] = []
 
 
-class LocalServerError(RuntimeError):
-    """The embedded local server could not be started or reached."""
+class LocalServerError(APIConnectionError):
+    """The embedded local server could not be started or reached.
+
+    An `APIConnectionError`, so code (and the magics) that handle an unreachable API
+    handle this too; the message names the server's log file.
+    """
 
 
 def home_dir(env: Mapping[str, str] | None = None) -> pathlib.Path:

@@ -115,16 +115,15 @@ def test_local_backend_passes_the_injected_environment(monkeypatch):
 
 def test_local_server_failure_is_an_oainb_error(monkeypatch):
     from oainb import APIConnectionError
-
-    class LocalServerError(RuntimeError):
-        pass
+    from oainb._local import LocalServerError
 
     def ensure_server(env=None):
-        raise LocalServerError("no answer within a minute; see ~/.cache/oainb/server.log")
+        raise LocalServerError("The local oainb server did not answer within 60 s; "
+                               "see ~/.cache/oainb/server.log, or set OPENAI_API_KEY.")
 
     fake = types.ModuleType("oainb._local")
-    setattr(fake, "LocalServerError", LocalServerError)  # noqa: B010
     setattr(fake, "ensure_server", ensure_server)  # noqa: B010
     monkeypatch.setitem(sys.modules, "oainb._local", fake)
-    with pytest.raises(APIConnectionError, match="local server did not start.*server.log"):
+    # LocalServerError is an APIConnectionError: it reaches the user as it is, log path and all.
+    with pytest.raises(APIConnectionError, match="local oainb server did not answer.*server.log"):
         Client(backend="local")
