@@ -205,7 +205,12 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def run(rounds: int, max_tokens: int) -> dict[str, Any]:
+    load_before = _load()
     registry = Registry.default()
     tts = registry.tts()
     clip = tts.synthesize(PARAGRAPH * 3, voice="alloy")
@@ -229,6 +234,7 @@ def run(rounds: int, max_tokens: int) -> dict[str, Any]:
             server.stop()
     return {
         "rounds": rounds, "max_tokens": max_tokens, "audio_seconds": seconds,
+        "load": [load_before, _load()],
         "text": {"direct": {"ttft": _median([r.ttft for r in text_d]),
                             "rate": _median([r.decode_rate for r in text_d]),
                             "tokens": _median([r.tokens for r in text_d]),
@@ -266,7 +272,7 @@ def table(result: dict[str, Any]) -> str:
 
 def section(result: dict[str, Any], command: str) -> str:
     cpu = os.cpu_count()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    before, after = result["load"]
     return "\n".join([
         START_MARK,
         "## Local server vs its engines (benchmarks/bench_server.py)",
@@ -275,13 +281,16 @@ def section(result: dict[str, Any], command: str) -> str:
         f"{result['max_tokens']} tokens at temperature 0, same prompt so both sides reuse the "
         f"cached prefix; transcription: {result['audio_seconds']:.1f} s of espeak-ng speech as "
         f"mp3; Python {platform.python_version()}, {platform.machine()}, {cpu} cores, "
-        f"load average {load:.1f} when the run ended)."),
+        f"1-minute load average {before:.1f} at the start, {after:.1f} at the end)."),
         "",
         table(result),
         "",
         ("Real-time factor = seconds of work per second of audio (lower is faster). The server "
         "side includes HTTP on loopback, JSON or multipart parsing, its job queue, SSE framing "
-        "and, for text, one event per token."),
+        "and, for text, one event per token. CPU per token counts every thread of the server "
+        "process and of this client, so it shows the server's own work even when other load on "
+        "the machine slows both sides' wall clocks unevenly; the wall-clock rows are only as "
+        "steady as the machine was."),
         END_MARK,
     ])
 
