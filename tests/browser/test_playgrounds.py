@@ -25,7 +25,7 @@ PAGES = ".widget-tab .widget-tab-contents > .widget-vbox"
 
 def _field(scope: Any, label: str, kind: str = "textarea") -> Any:
     """The input of the ipywidgets control whose description label is `label`."""
-    return scope.locator(f".jupyter-widgets:has(> label.widget-label:text-is('{label}')) {kind}")
+    return scope.locator(f".jupyter-widgets:has(> label.widget-label:text-is('{label}')) {kind}").first
 
 
 def _button(scope: Any, name: str) -> Any:
@@ -49,9 +49,16 @@ def test_responses_playground_streams_and_cancel_stops_it(
     responses = page.locator(PAGES).nth(0)
     expect(page.locator(f"{TAB} .lm-TabBar-tabLabel")).to_have_text(
         ["Responses", "Transcription", "Speech"])
-    _field(responses, "prompt").fill("Count from 1 to 300, separated by commas.")
+    _field(responses, "prompt").fill("Write a long story about a dragon.")
     _field(responses, "max tokens", "input").fill("600")
     _field(responses, "max tokens", "input").press("Tab")
+    # Temperature 0 (typed into the slider's editable readout): a long, repeatable reply.
+    readout = _field(responses, "temperature", ".widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("0")
+    page.keyboard.press("Enter")
+    expect(readout).to_have_text("0.00")
     watch_text(page, f"{PAGES} .widget-output", index=0, key="reply")
     _button(responses, "Run").click()
 
