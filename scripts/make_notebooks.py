@@ -11,6 +11,8 @@ Every notebook runs top to bottom with no key on the bundled local backend, and 
 since the local text model is a 135M-parameter one (see the first notebook).
 """
 
+# Cell sources are written as adjacent string literals, one per notebook line:
+# ruff: noqa: ISC004
 from __future__ import annotations
 
 import sys

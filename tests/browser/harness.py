@@ -25,8 +25,8 @@ from typing import Any
 
 __all__ = [
     "CHROMIUM_ARGS",
-    "JupyterServer",
     "WIDGET_MANAGER",
+    "JupyterServer",
     "assert_no_error_outputs",
     "assert_widgets_rendered",
     "cell_index",

@@ -5,6 +5,8 @@ manager extension disabled, JupyterLab shows the widget's text repr, and `assert
 has to raise.
 """
 
+# The demo cells are adjacent string literals, one per notebook line:
+# ruff: noqa: ISC004
 from __future__ import annotations
 
 from collections.abc import Callable

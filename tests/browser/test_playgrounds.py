@@ -7,6 +7,7 @@ Speech playground producing an `<audio>` player. Runs on the bundled local backe
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable
@@ -66,7 +67,7 @@ def test_responses_playground_streams_and_cancel_stops_it(
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         lengths = [n for _, n in text_growth(page, "reply")]
-        rises = sum(1 for a, b in zip(lengths, lengths[1:]) if b > a)
+        rises = sum(1 for a, b in itertools.pairwise(lengths) if b > a)
         if rises >= 5:
             break
         time.sleep(0.2)
