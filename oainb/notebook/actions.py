@@ -12,14 +12,17 @@ Ctrl-C during a streamed reply closes the connection and returns the partial rep
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import os
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oainb._exceptions import InputError
+from oainb._exceptions import InputError, OainbError
 from oainb.cost import (
     CostEstimate,
     Ledger,
@@ -71,6 +74,8 @@ _TOOLS: dict[str, dict[str, Any]] = {
     "image_generation": {"type": "image_generation"},
 }
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+_PENDING = ("queued", "in_progress")
+OnEvent = Callable[[Any], None] | None
 
 
 @dataclass
@@ -245,18 +250,48 @@ def _previous(previous_response_id: str | None, state: Session) -> str | None:
     return state.previous_response_id
 
 
-def _settle_reply(reply: Any, *, model: str, prompt: str, estimate: CostEstimate, started: float, state: Session) -> Any:
-    """Price a finished (or interrupted) reply, record it, remember its id."""
-    usage = reply.usage
-    if usage is None:  # interrupted: count what was sent and what arrived
-        usage = {"input_tokens": count_tokens(prompt, model=model), "output_tokens": count_tokens(reply.output_text, model=model)}
-    cost = price_usage(model, usage, local=estimate.local)
-    if reply.usage is None:
-        cost = CostEstimate(model=cost.model, usd=cost.usd, basis=cost.basis, estimated=True, local=cost.local, known=cost.known)
-    state.ledger.record(cost, kind="respond", label=reply.id or "")
-    if reply.id and not getattr(reply, "partial", False):
-        state.previous_response_id = reply.id
-    return annotate(reply, cost=cost, elapsed=time.monotonic() - started, estimate=estimate)
+@dataclass
+class _ReplyCall:
+    """One `respond` call once checked: what both shells send, and how to settle it."""
+
+    state: Session
+    client: Any
+    model: str
+    prompt: str
+    params: dict[str, Any]
+    estimate: CostEstimate
+    started: float = field(default_factory=time.monotonic)
+
+    def settle(self, reply: Any) -> Any:
+        """Price a finished (or interrupted) reply, record it, remember its id."""
+        usage = reply.usage
+        if usage is None:  # interrupted: count what was sent and what arrived
+            usage = {"input_tokens": count_tokens(self.prompt, model=self.model),
+                     "output_tokens": count_tokens(reply.output_text, model=self.model)}
+        cost = price_usage(self.model, usage, local=self.estimate.local)
+        if reply.usage is None:
+            cost = dataclasses.replace(cost, estimated=True)
+        self.state.ledger.record(cost, kind="respond", label=reply.id or "")
+        if reply.id and not getattr(reply, "partial", False):
+            self.state.previous_response_id = reply.id
+        return annotate(reply, cost=cost, elapsed=time.monotonic() - self.started,
+                        estimate=self.estimate)
+
+
+def _begin_reply(prompt: str, client: Any, state: Session, *, model: str | None,
+                 instructions: str | None, max_output_tokens: int | None,
+                 previous_response_id: str | None, **options: Any) -> _ReplyCall:
+    """Build the request and check the budget: everything `respond` does before sending."""
+    model = model or DEFAULT_MODEL
+    params = _reply_params(model=model, instructions=instructions,
+                           max_output_tokens=max_output_tokens,
+                           previous_response_id=_previous(previous_response_id, state), **options)
+    estimate = estimate_reply(model, prompt, max_output_tokens, instructions=instructions,
+                              local=is_local(client))
+    state.ledger.check(estimate)
+    params.update(model=model, input=prompt)
+    return _ReplyCall(state=state, client=client, model=model, prompt=prompt, params=params,
+                      estimate=estimate)
 
 
 def _is_cancelled(cancel: Any) -> bool:
@@ -266,8 +301,12 @@ def _is_cancelled(cancel: Any) -> bool:
     return bool(is_set() if callable(is_set) else cancel())
 
 
-def _stream_reply(client: Any, params: dict[str, Any], on_event: Callable[[Any], None] | None, cancel: Any) -> Any:
-    stream = client.responses.stream(**params)
+def _interrupted(reply: Any) -> Any:
+    return reply.model_copy(update={"interrupted": True, "partial": True})
+
+
+def _stream_reply(call: _ReplyCall, on_event: OnEvent, cancel: Any) -> Any:
+    stream = call.client.responses.stream(**call.params)
     try:
         for event in stream:
             if on_event is not None:
@@ -281,22 +320,20 @@ def _stream_reply(client: Any, params: dict[str, Any], on_event: Callable[[Any],
     return stream.reply
 
 
-def _interrupted(reply: Any) -> Any:
-    return reply.model_copy(update={"interrupted": True, "partial": True})
-
-
-def _poll_reply(client: Any, params: dict[str, Any], on_event: Callable[[Any], None] | None, cancel: Any, sleep: Callable[[float], None]) -> Any:
-    reply = client.responses.create(**params, background=True)
+def _poll_reply(call: _ReplyCall, on_event: OnEvent, cancel: Any,
+                sleep: Callable[[float], None]) -> Any:
+    responses = call.client.responses
+    reply = responses.create(**call.params, background=True)
     try:
-        while reply.status in ("queued", "in_progress"):
+        while reply.status in _PENDING:
             if on_event is not None:
                 on_event(PollEvent(status=str(reply.status), reply=reply))
             if _is_cancelled(cancel):
-                return _interrupted(client.responses.cancel(reply.id))
+                return _interrupted(responses.cancel(reply.id))
             sleep(POLL_INTERVAL)
-            reply = client.responses.retrieve(reply.id)
+            reply = responses.retrieve(reply.id)
     except KeyboardInterrupt:
-        return _interrupted(client.responses.cancel(reply.id))
+        return _interrupted(responses.cancel(reply.id))
     return reply
 
 
@@ -316,7 +353,7 @@ def respond(
     background: bool = False,
     stream: bool = True,
     previous_response_id: str | None = None,
-    on_event: Callable[[Any], None] | None = None,
+    on_event: OnEvent = None,
     cancel: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Any:
@@ -346,24 +383,58 @@ def respond(
         >>> reply = respond("Name a prime number.", max_output_tokens=20)  # doctest: +SKIP
     """
     state = session()
-    client = client or state.get_client()
-    model = model or DEFAULT_MODEL
-    params = _reply_params(
-        model=model, instructions=instructions, temperature=temperature, top_p=top_p,
-        max_output_tokens=max_output_tokens, tools=tools, schema=schema, json=json,
-        logprobs=logprobs, previous_response_id=_previous(previous_response_id, state),
+    call = _begin_reply(
+        prompt, client or state.get_client(), state, model=model, instructions=instructions,
+        temperature=temperature, top_p=top_p, max_output_tokens=max_output_tokens, tools=tools,
+        schema=schema, json=json, logprobs=logprobs, previous_response_id=previous_response_id,
     )
-    estimate = estimate_reply(model, prompt, max_output_tokens, instructions=instructions, local=is_local(client))
-    state.ledger.check(estimate)
-    started = time.monotonic()
-    params.update(model=model, input=prompt)
     if background:
-        reply = _poll_reply(client, params, on_event, cancel, sleep)
+        reply = _poll_reply(call, on_event, cancel, sleep)
     elif stream:
-        reply = _stream_reply(client, params, on_event, cancel)
+        reply = _stream_reply(call, on_event, cancel)
     else:
-        reply = client.responses.create(**params)
-    return _settle_reply(reply, model=model, prompt=prompt, estimate=estimate, started=started, state=state)
+        reply = call.client.responses.create(**call.params)
+    return call.settle(reply)
+
+
+async def _astream_reply(call: _ReplyCall, on_event: OnEvent, cancel: Any) -> Any:
+    stream = call.client.responses.stream(**call.params)
+    try:
+        async for event in stream:
+            if on_event is not None:
+                on_event(event)
+            if _is_cancelled(cancel):
+                break
+    except asyncio.CancelledError:
+        # The task was cancelled (a hard Cancel): what was sent and received still costs.
+        await stream.close()  # marks the reply interrupted
+        call.settle(stream.reply)
+        raise
+    finally:
+        await stream.close()
+    return stream.reply
+
+
+async def _apoll_reply(call: _ReplyCall, on_event: OnEvent, cancel: Any,
+                       sleep: Callable[[float], Awaitable[None]]) -> Any:
+    responses = call.client.responses
+    reply = await responses.create(**call.params, background=True)
+    try:
+        while reply.status in _PENDING:
+            if on_event is not None:
+                on_event(PollEvent(status=str(reply.status), reply=reply))
+            if _is_cancelled(cancel):
+                return _interrupted(await responses.cancel(reply.id))
+            await sleep(POLL_INTERVAL)
+            reply = await responses.retrieve(reply.id)
+    except asyncio.CancelledError:
+        # The task was cancelled: stop the job on the server too (as Ctrl-C does), and count
+        # it. A failed cancel request must not replace the cancellation itself.
+        with contextlib.suppress(OainbError):
+            reply = await responses.cancel(reply.id)
+        call.settle(_interrupted(reply))
+        raise
+    return reply
 
 
 async def arespond(
@@ -379,41 +450,36 @@ async def arespond(
     schema: Any = None,
     json: bool = False,
     logprobs: int | None = None,
+    background: bool = False,
     stream: bool = True,
     previous_response_id: str | None = None,
-    on_event: Callable[[Any], None] | None = None,
+    on_event: OnEvent = None,
     cancel: Any = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Any:
-    """The async twin of `respond` (no `background`), for widget callbacks on the kernel's loop.
+    """The async twin of `respond`, for widget callbacks that run as tasks on the kernel's loop.
 
-    Cancelling the task (or setting `cancel`) closes the stream and returns the partial reply.
+    Setting `cancel` stops the call and returns the partial reply (for a background reply:
+    after calling the cancel endpoint). Cancelling the task closes the stream (or cancels the
+    background reply on the server), records the partial reply's cost in the ledger, and
+    re-raises `asyncio.CancelledError`.
+
+    Example:
+        >>> reply = await arespond("Name a prime number.", background=True)  # doctest: +SKIP
     """
     state = session()
-    client = client or state.get_async_client()
-    model = model or DEFAULT_MODEL
-    params = _reply_params(
-        model=model, instructions=instructions, temperature=temperature, top_p=top_p,
-        max_output_tokens=max_output_tokens, tools=tools, schema=schema, json=json,
-        logprobs=logprobs, previous_response_id=_previous(previous_response_id, state),
+    call = _begin_reply(
+        prompt, client or state.get_async_client(), state, model=model, instructions=instructions,
+        temperature=temperature, top_p=top_p, max_output_tokens=max_output_tokens, tools=tools,
+        schema=schema, json=json, logprobs=logprobs, previous_response_id=previous_response_id,
     )
-    estimate = estimate_reply(model, prompt, max_output_tokens, instructions=instructions, local=is_local(client))
-    state.ledger.check(estimate)
-    started = time.monotonic()
-    params.update(model=model, input=prompt)
-    if stream:
-        events = client.responses.stream(**params)
-        try:
-            async for event in events:
-                if on_event is not None:
-                    on_event(event)
-                if _is_cancelled(cancel):
-                    break
-        finally:
-            await events.close()
-        reply = events.reply
+    if background:
+        reply = await _apoll_reply(call, on_event, cancel, sleep)
+    elif stream:
+        reply = await _astream_reply(call, on_event, cancel)
     else:
-        reply = await client.responses.create(**params)
-    return _settle_reply(reply, model=model, prompt=prompt, estimate=estimate, started=started, state=state)
+        reply = await call.client.responses.create(**call.params)
+    return call.settle(reply)
 
 
 def _audio_params(

@@ -183,3 +183,97 @@ def test_run_without_an_event_loop_says_why() -> None:
     pg.run_button.click()  # a plain script: no loop is running
     assert pg.task is None and pg.status == "failed"
     assert "event loop" in _plain(pg)  # type: ignore[arg-type]
+
+
+async def test_background_run_polls_on_the_loop_with_only_an_async_client(fake_api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from oainb.notebook import actions
+
+    monkeypatch.setattr(actions, "POLL_INTERVAL", 0.01)
+    fake_api.background = True
+    pg = ResponsesPlayground(client=fake_api.aclient())  # no sync client anywhere
+    pg.prompt.value = "Say hello"
+    pg.background.value = True
+    pg.run_button.click()
+    assert pg.task is not None and not pg.task.done()  # the callback returned at once
+    await asyncio.wait_for(asyncio.shield(pg.task), 10)
+    assert pg.status == "done" and pg.job.status == "completed" and pg.job.done
+    assert pg.job.response_id == pg.result.id == "resp_test"
+    assert "Hello world" in _plain(pg)
+    assert json.loads(fake_api.requests[0].content)["background"] is True
+
+
+async def test_background_cancel_button_of_the_job_cancels_on_the_server(fake_api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from oainb.notebook import actions
+
+    monkeypatch.setattr(actions, "POLL_INTERVAL", 0.01)
+    fake_api.polls = -10_000  # stays in progress until cancelled
+    pg = ResponsesPlayground(client=fake_api.aclient())
+    pg.prompt.value = "A long essay"
+    pg.background.value = True
+    pg.run_button.click()
+    await _until(lambda: pg.job is not None and pg.job.response_id, "the job has an id")
+    pg.job.cancel_button.click()
+    await asyncio.wait_for(asyncio.shield(pg.task), 10)
+    assert fake_api.requests[-1].url.path.endswith("/resp_test/cancel")
+    assert pg.status == "cancelled" and pg.job.status == "cancelled"
+
+
+def _wav(seconds: float = 0.5) -> bytes:
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(b"\0\0" * int(16000 * seconds))
+    return buffer.getvalue()
+
+
+def _audio_client(requests: list) -> object:  # type: ignore[type-arg]
+    import httpx
+
+    from oainb import AsyncClient
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if "transcriptions" in request.url.path:
+            body = ('data: {"type": "transcript.text.delta", "delta": "hel"}\n\n'
+                    'data: {"type": "transcript.text.delta", "delta": "lo"}\n\n'
+                    'data: {"type": "transcript.text.done", "text": "hello"}\n\n')
+            return httpx.Response(200, headers={"content-type": "text/event-stream"},
+                                  content=body.encode())
+        return httpx.Response(200, content=b"RIFF" + b"\0" * 8000, headers={"content-type": "audio/wav"})
+
+    return AsyncClient(api_key="sk-test", base_url="http://127.0.0.1:9/v1", max_retries=0,
+                       http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+
+
+async def test_transcription_playground_streams_when_stream_is_ticked() -> None:
+    requests: list = []  # type: ignore[type-arg]
+    pg = TranscriptionPlayground(client=_audio_client(requests))
+    pg.upload.value = ({"name": "a.wav", "type": "audio/wav", "size": 1, "content": memoryview(_wav()),
+                        "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+    pg.model.value = "gpt-4o-mini-transcribe"
+    pg.response_format.value = "json"
+    pg.granularities.value = ()
+    pg.stream.value = True
+    pg.run_button.click()
+    await pg.task
+    assert pg.status == "done", pg.error
+    assert pg.text == "hello" and pg.result.text == "hello"  # the deltas reached the live view
+    assert b'name="stream"\r\n\r\ntrue' in requests[0].content
+    assert "ran without" not in pg.footer.value
+
+
+async def test_speech_playground_streams_when_stream_is_ticked() -> None:
+    requests: list = []  # type: ignore[type-arg]
+    pg = SpeechPlayground(client=_audio_client(requests))
+    pg.input.value = "Hello there"
+    pg.response_format.value = "wav"
+    pg.stream.value = True
+    pg.run_button.click()
+    await pg.task
+    assert pg.status == "done", pg.error
+    assert "receiving audio" in pg._view.status_line()  # the chunks reached the live view
+    assert pg.result.audio.startswith(b"RIFF")
+    assert "ran without" not in pg.footer.value

@@ -1,6 +1,7 @@
+"""The Transcription and Speech playgrounds; both stream when "stream" is ticked."""
+
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -17,20 +18,6 @@ SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 TRANSCRIPT_FORMATS = ("json", "verbose_json", "text", "srt", "vtt")
 
 
-async def call_with(fn: Callable[..., Any], *args: Any, notes: list[str], **kwargs: Any) -> Any:
-    """Await `fn(*args, **kwargs)`, leaving out the streaming options it does not take.
-
-    The async twins may not stream (yet); the playground then runs without streaming
-    rather than failing, and says so in `notes`. Every other argument is passed as is,
-    so a typo still fails.
-    """
-    accepted = inspect.signature(fn).parameters
-    for optional in ("stream", "on_event", "on_chunk"):
-        if optional not in accepted and kwargs.pop(optional, None) is True:
-            notes.append(f"ran without {optional}: {fn.__name__} does not support it yet")
-    return await fn(*args, **kwargs)
-
-
 class TranscriptionPlayground(Playground):
     """Transcribe an uploaded file, a path or a URL, and see the transcript view.
 
@@ -39,7 +26,8 @@ class TranscriptionPlayground(Playground):
     ```
 
     Run calls `oainb.notebook.actions.atranscribe` (the async twin of what
-    `%transcribe` calls); the result shows the notebook layer's transcript view:
+    `%transcribe` calls), streaming the text into the output when "stream" is
+    ticked; the result shows the notebook layer's transcript view:
     the player, the words on a time axis, the logprobs and the cost.
 
     Args:
@@ -100,8 +88,7 @@ class TranscriptionPlayground(Playground):
         from oainb.notebook import actions
 
         source = kwargs.pop("source")
-        return await call_with(actions.atranscribe, source, client=self.client,
-                               on_event=on_event, notes=self.notes, **kwargs)
+        return await actions.atranscribe(source, client=self.client, on_event=on_event, **kwargs)
 
 
 class SpeechPlayground(Playground):
@@ -111,7 +98,8 @@ class SpeechPlayground(Playground):
     SpeechPlayground()
     ```
 
-    Run calls `oainb.notebook.actions.aspeak` (the async twin of what `%speak` calls).
+    Run calls `oainb.notebook.actions.aspeak` (the async twin of what `%speak` calls);
+    with "stream" ticked the audio arrives in chunks, counted in the live status line.
 
     Args:
         client: the `AsyncClient` to use (default: the session's).
@@ -154,5 +142,4 @@ class SpeechPlayground(Playground):
         from oainb.notebook import actions
 
         text = kwargs.pop("text")
-        return await call_with(actions.aspeak, text, client=self.client, on_chunk=on_event,
-                               notes=self.notes, **kwargs)
+        return await actions.aspeak(text, client=self.client, on_chunk=on_event, **kwargs)

@@ -1,3 +1,5 @@
+"""The Responses playground: prompt, options, Run and Cancel, streamed or in the background."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,12 +28,13 @@ class ResponsesPlayground(Playground):
     Run calls `oainb.notebook.actions.arespond` (the async twin of what `%respond`
     calls) as a task on the kernel's loop and streams the reply into the output;
     Cancel stops it and keeps the partial text. With "background" ticked it calls
-    `respond(background=True)` (what `%respond --background` calls) on a worker
-    thread and shows a `BackgroundJob`; Cancel then calls the cancel endpoint.
+    `arespond(background=True)` (what `%respond --background` does, on the kernel's
+    loop) and shows a `BackgroundJob`; Cancel then calls the cancel endpoint.
 
     Args:
         client: the `AsyncClient` to use (default: the session's).
-        sync_client: the `Client` for background runs (default: the session's).
+        sync_client: a `Client` for the job widget's own sync calls (only used where no
+            event loop runs; default: a new one when needed).
     """
 
     title = "Responses"
@@ -59,6 +62,7 @@ class ResponsesPlayground(Playground):
         self.background = widgets.Checkbox(value=False, description="background")
         self.job: Any = None
         self._stop = threading.Event()
+        self._in_background = False
         controls = [
             self.prompt, self.instructions,
             widgets.HBox([self.model, self.max_output_tokens]),
@@ -101,7 +105,8 @@ class ResponsesPlayground(Playground):
 
         prompt = kwargs.pop("prompt")
         self._stop = threading.Event()
-        if kwargs.pop("background"):
+        self._in_background = kwargs.pop("background")
+        if self._in_background:
             return await self._background(prompt, kwargs)
         return await actions.arespond(prompt, client=self.client, on_event=on_event,
                                       cancel=self._stop, **kwargs)
@@ -114,11 +119,9 @@ class ResponsesPlayground(Playground):
                                  cancel_event=self._stop)
         self.handle.update(widgets.VBox._repr_mimebundle_(self.job) or {})
         kwargs["stream"] = False
-        # `respond(background=True)` polls with the sync client: a worker thread keeps the
-        # kernel's loop free, and `cancel=` lets the job's Cancel reach the server.
-        reply = await asyncio.to_thread(
-            actions.respond, prompt, client=self.sync_client, background=True,
-            on_event=self.job, cancel=self._stop, **kwargs)
+        # The job's Cancel sets `cancel=`: the action calls the cancel endpoint at its next poll.
+        reply = await actions.arespond(prompt, client=self.client, background=True,
+                                       on_event=self.job, cancel=self._stop, **kwargs)
         self.job.on_retrieved(reply)
         return reply
 
@@ -127,7 +130,7 @@ class ResponsesPlayground(Playground):
         # returns the partial reply with its cost counted. If no event comes (a stalled
         # server), cancelling the task closes the connection anyway.
         self._stop.set()
-        if self.task is not None and not self.task.done() and not self.background.value:
+        if self.task is not None and not self.task.done() and not self._in_background:
             asyncio.get_running_loop().call_later(CANCEL_GRACE, self._hard_cancel)
 
     def _hard_cancel(self) -> None:
