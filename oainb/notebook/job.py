@@ -31,6 +31,7 @@ from collections.abc import Callable, Generator
 from typing import Any, ClassVar
 
 import ipywidgets as widgets
+from typing_extensions import Self
 
 from oainb._exceptions import APIConnectionError, StreamError
 
@@ -40,6 +41,9 @@ TERMINAL = frozenset({"completed", "failed", "cancelled", "incomplete"})
 # Drops in a row, with no new event in between, before the job gives up reattaching.
 MAX_RECONNECTS = 5
 _HINT = "Cancel stops the job on the server. While a cell waits on it, interrupt the kernel (■ / Ctrl-C) first: that stops the waiting, not the job."
+# `%respond --background` holds the kernel while it polls, so no click reaches the kernel until
+# it returns; Ctrl-C there makes `respond` call the cancel endpoint itself.
+_INTERRUPT_HINT = "To cancel: interrupt the kernel (■ / Ctrl-C); that cancels the job on the server too."
 
 
 class BackgroundJob(widgets.VBox):
@@ -57,6 +61,9 @@ class BackgroundJob(widgets.VBox):
         client: the sync `Client` for `wait()` and `cancel()` (default: a new `Client()`).
         aclient: the `AsyncClient` for `follow()`, `await job` and `acancel()`.
         clock: the time source of the elapsed-time display (injectable for tests).
+        interrupt_to_cancel: a call that holds the kernel follows the job (`%respond
+            --background`): the Cancel button stays disabled, since the kernel cannot take
+            the click until the call returns, and the hint says to interrupt the kernel.
     """
 
     _jobs: ClassVar[weakref.WeakValueDictionary[str, BackgroundJob]] = weakref.WeakValueDictionary()
@@ -70,6 +77,7 @@ class BackgroundJob(widgets.VBox):
         clock: Callable[[], float] = time.monotonic,
         status: str = "queued",
         cancel_event: threading.Event | None = None,
+        interrupt_to_cancel: bool = False,
     ) -> None:
         self.response_id = response_id
         self.cancel_event = cancel_event
@@ -84,11 +92,13 @@ class BackgroundJob(widgets.VBox):
         self._ended: float | None = None
         self._task: asyncio.Task[Any] | None = None
         self.status_label = widgets.HTML()
-        self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="danger")
+        self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="danger",
+                                            disabled=interrupt_to_cancel)
         self.cancel_button.on_click(self._on_cancel_click)
         self.body = widgets.HTML()
         self.final = widgets.Output()
-        self.hint = widgets.HTML(f"<small>{html.escape(_HINT)}</small>")
+        self.hint_text = _INTERRUPT_HINT if interrupt_to_cancel else _HINT
+        self.hint = widgets.HTML(f"<small>{html.escape(self.hint_text)}</small>")
         super().__init__(children=[
             widgets.HBox([self.status_label, self.cancel_button]), self.body, self.final, self.hint,
         ])
@@ -113,6 +123,20 @@ class BackgroundJob(widgets.VBox):
         """Take the final `Reply` returned by the library call; returns it."""
         self.on_retrieved(result)
         return result
+
+    def status_text(self) -> str:
+        """The status line as plain text: `in progress · 3 s · resp_123 · To cancel: ...`."""
+        bits = [self.status.replace("_", " "), f"{self.elapsed:.0f} s",
+                self.response_id or "starting…"]
+        return " · ".join(bits + ([] if self.done else [self.hint_text]))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # The widget view, with the status line (not the one-line repr) as its plain text:
+        # what a frontend without the widget manager, or a terminal, shows.
+        data = super()._repr_mimebundle_(**kwargs)
+        if data:
+            data["text/plain"] = f"BackgroundJob: {self.status_text()}"
+        return data
 
     def _register(self) -> None:
         if self.response_id:
@@ -277,6 +301,8 @@ class BackgroundJob(widgets.VBox):
         return self.follow().__await__()
 
     def _on_cancel_click(self, _button: Any = None) -> None:
+        if self.done:
+            return  # a click queued while a cell held the kernel, handled after the job ended
         self.refresh(note="cancelling…")
         if self.cancel_event is not None:
             # A library call is polling this job (`respond(background=True, cancel=...)`):
@@ -327,7 +353,7 @@ class _Ticker:
         while not self._stop.wait(self._interval):
             self._tick()
 
-    def __enter__(self) -> _Ticker:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -18,7 +18,14 @@ from typing import Any, Protocol, TypeVar
 from oainb.display import render_bundle
 from oainb.display.html import WAITING_TEXT, markdown_to_html, render_live_html
 
-__all__ = ["MAX_UPDATES_PER_SECOND", "DisplayHandleLike", "LiveView", "run_live", "was_shown_live"]
+__all__ = [
+    "MAX_UPDATES_PER_SECOND",
+    "DisplayHandleLike",
+    "LiveView",
+    "LiveViewLike",
+    "run_live",
+    "was_shown_live",
+]
 
 #: Upper bound on refreshes of the live output; the eye does not need more, the kernel's
 #: message queue and the browser do better with fewer.
@@ -35,6 +42,14 @@ class DisplayHandleLike(Protocol):
     """What `IPython.display.display(..., display_id=True)` returns: something to update."""
 
     def update(self, obj: Any, **kwargs: Any) -> None: ...
+
+
+class LiveViewLike(Protocol):
+    """What `run_live` drives: a `LiveView`, or a `BackgroundJob` widget."""
+
+    def start(self) -> None: ...
+    def __call__(self, event: Any) -> None: ...
+    def finish(self, result: Any) -> Any: ...
 
 
 def _ipython_display(bundle: dict[str, str]) -> DisplayHandleLike:
@@ -202,7 +217,9 @@ class LiveView:
         return result
 
 
-def run_live(action: Callable[..., T], *args: Any, view: LiveView | None = None, **kwargs: Any) -> T:
+def run_live(
+    action: Callable[..., T], *args: Any, view: LiveViewLike | None = None, **kwargs: Any
+) -> T:
     """Call `action(*args, on_event=view, **kwargs)` and show it live; returns its result.
 
     The action (`respond`, `transcribe`, ...) handles Ctrl-C itself and returns the partial

@@ -26,11 +26,9 @@ from traitlets import Bool, Integer, Unicode
 
 from oainb._exceptions import OainbError
 from oainb.notebook import actions
-from oainb.notebook.live import LiveView, run_live, was_shown_live
+from oainb.notebook.live import LiveView, LiveViewLike, run_live, was_shown_live
 
 __all__ = ["OainbMagics", "interpolate", "load_ipython_extension"]
-
-_CANCEL_HINT = "to cancel: interrupt the kernel (■ / Ctrl-C)"
 
 
 def _user_errors(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,6 +86,16 @@ def _split(func: Any, line: str) -> tuple[Any, str]:
             tokens.append(shlex.split(match.group(1))[0] if match.group(1)[0] in "\"'" else match.group(1))
             rest = rest[match.end():]
     return parser.parse_args(tokens), rest
+
+
+def _respond_view(kwargs: dict[str, Any]) -> LiveViewLike | None:
+    """What shows a reply while it runs: the `BackgroundJob` widget (status, elapsed, how to
+    cancel) for `--background`, a `LiveView` for a stream, nothing for `--no-stream`."""
+    if kwargs["background"]:
+        from oainb.notebook.job import BackgroundJob
+
+        return BackgroundJob(interrupt_to_cancel=True)
+    return LiveView(label=kwargs["model"]) if kwargs["stream"] else None
 
 
 def _store(namespace: dict[str, Any], name: str | None, result: Any) -> Any:
@@ -173,11 +181,10 @@ class OainbMagics(Magics):
         if not prompt.strip():
             raise UsageError("Nothing to send: write a prompt after %respond (or below %%respond).")
         kwargs = self._respond_kwargs(args)
-        if kwargs["stream"] or kwargs["background"]:
-            hint = _CANCEL_HINT if kwargs["background"] else ""
-            view = LiveView(label=kwargs["model"], cancel_hint=hint)
-            return _store(self._ns, args.out, run_live(actions.respond, prompt, view=view, **kwargs))
-        return _store(self._ns, args.out, actions.respond(prompt, **kwargs))
+        view = _respond_view(kwargs)
+        if view is None:
+            return _store(self._ns, args.out, actions.respond(prompt, **kwargs))
+        return _store(self._ns, args.out, run_live(actions.respond, prompt, view=view, **kwargs))
 
     def _source(self, text: str) -> Any:
         text = text.strip()

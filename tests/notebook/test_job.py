@@ -132,3 +132,15 @@ def test_the_job_is_a_view_for_a_polled_background_respond(fake_api) -> None:  #
     assert reply.status == "completed" and job.status == "completed" and job.done
     assert "Hello world" in job.final.outputs[0]["data"]["text/plain"]
     assert fake_api.polls == 3
+
+
+def test_a_job_followed_by_a_magic_says_to_interrupt_and_shows_its_status_as_text(fake_api) -> None:  # type: ignore[no-untyped-def]
+    """`%respond --background`: the kernel is held, so the hint says Ctrl-C, not Cancel."""
+    job = BackgroundJob(interrupt_to_cancel=True, client=fake_api.client())
+    assert job.cancel_button.disabled and "interrupt the kernel" in job.hint.value
+    plain = job._repr_mimebundle_()["text/plain"]
+    assert plain.startswith("BackgroundJob: queued · 0 s") and "interrupt the kernel" in plain
+    job.finish(Reply(id="resp_test", status="completed"))
+    job._on_cancel_click()  # a click queued while the cell ran arrives after the job ended
+    assert fake_api.requests == [] and job.status == "completed"
+    assert "interrupt" not in job._repr_mimebundle_()["text/plain"]

@@ -147,6 +147,19 @@ def test_background_shows_status_then_the_reply(ip):
     assert shown[-1].startswith(reply.output_text)
 
 
+def test_background_shows_the_job_widget_which_ends_on_the_reply(ip):
+    from oainb.notebook.job import BackgroundJob
+
+    reply, captured = ok(ip, "%respond --background Say hi")
+    first = captured.outputs[0].data
+    assert "application/vnd.jupyter.widget-view+json" in first  # the BackgroundJob widget
+    job = BackgroundJob.for_id(reply.id)
+    assert job.status == reply.status and job.done and job.cancel_button.disabled
+    assert reply.output_text in job.final.outputs[0]["data"]["text/plain"]
+    # ...and the reply is also a regular output, which a saved notebook keeps.
+    assert captured.outputs[-1].data["text/plain"].startswith(reply.output_text)
+
+
 def test_out_stores_the_result(ip):
     reply, _ = ok(ip, "%respond --no-stream -o answer hi")
     assert ip.user_ns["answer"] is reply
