@@ -2,7 +2,8 @@
 
 What a person sees: the three playgrounds rendered as widgets (not text), a reply streaming into
 the Responses playground, Cancel stopping it mid-stream with the partial text kept, and the
-Speech playground producing an `<audio>` player. Runs on the bundled local backend, no key.
+Speech playground producing an `<audio>` player, and the Transcription playground showing the
+transcript view (text, player, word plot) for a WAV typed into its path box. Runs on the bundled local backend, no key.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from .harness import assert_widgets_rendered, text_growth, watch_text
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(900)]
 
 TAB = ".widget-tab"
 PAGES = ".widget-tab .widget-tab-contents > .widget-vbox"
@@ -129,3 +130,30 @@ def test_playgrounds_in_jupyterlab_render_as_widgets(
         with pytest.raises(AssertionError, match="widgets not rendered"):
             assert_widgets_rendered(page, timeout=5_000)
         shot(page, "playgrounds_lab_without_widget_manager")
+
+
+def test_transcription_playground_shows_the_transcript_view(
+        voila: Callable[..., Any], page: Any, notebooks_copy: Path,
+        shot: Callable[..., Path]) -> None:
+    """A WAV next to the notebook, typed into the path box: text, player and word plot appear."""
+    from playwright.sync_api import expect
+
+    from oainb.server.engines.audio import encode
+    from oainb.server.engines.tts import EspeakEngine
+
+    clip = EspeakEngine().synthesize("The quick brown fox jumps over the lazy dog.")
+    wav = encode(clip.samples, sample_rate=clip.sample_rate, fmt="wav")
+    (notebooks_copy / "fox.wav").write_bytes(wav)
+
+    _open(page, voila, notebooks_copy)
+    page.locator(f"{TAB} .lm-TabBar-tabLabel", has_text="Transcription").click()
+    transcription = page.locator(PAGES).nth(1)
+    expect(transcription).to_be_visible()
+    _field(transcription, "path/URL", "input").fill("fox.wav")
+    _field(transcription, "path/URL", "input").press("Tab")
+    _button(transcription, "Run").click()
+    out = transcription.locator(".widget-output")
+    expect(out).to_contain_text("fox", timeout=120_000)
+    expect(out.locator("audio")).to_have_count(1)
+    expect(out.locator("img")).not_to_have_count(0)
+    shot(page.locator(TAB).first, "playground_transcription")

@@ -22,7 +22,7 @@ from .harness import (
     watch_text,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _outputs(page: Any, index: int) -> Any:
