@@ -1,9 +1,10 @@
 """The playgrounds notebook as a Voilà page, used with a mouse and keyboard in real Chromium.
 
 What a person sees: the three playgrounds rendered as widgets (not text), a reply streaming into
-the Responses playground, Cancel stopping it mid-stream with the partial text kept, and the
-Speech playground producing an `<audio>` player, and the Transcription playground showing the
-transcript view (text, player, word plot) for a WAV typed into its path box. Runs on the bundled local backend, no key.
+the Responses playground, Cancel stopping it mid-stream with the partial text kept, the Speech
+playground producing an `<audio>` player, and the Transcription playground showing the
+transcript view (text, player, word plot) for a WAV typed into its path box. Runs on the
+bundled local backend, no key.
 """
 
 from __future__ import annotations
