@@ -421,7 +421,9 @@ class LlamaEngine:
             tools: function tools, Responses-style (`{"type": "function", "name", "parameters"}`)
                 or Chat-style (`{"type": "function", "function": {...}}`); others are ignored.
             choice: `"required"`, `{"type": "function", "name": ...}` or
-                `{"type": "allowed_tools", "tools": [...]}`.
+                `{"type": "allowed_tools", "tools": [...]}`. Any other value (`"auto"`) also
+                forces a call: whether to call at all is the caller's decision, not the
+                135M model's.
 
         Raises:
             UnsupportedError: no function tool to call, or `choice` names an unknown one.
