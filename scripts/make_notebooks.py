@@ -206,7 +206,7 @@ The audio is made right here with `%speak`, so the notebook needs no files.
 
 """ + INTRO_LOCAL),
     ("code", "%load_ext oainb\nimport io\nimport wave\n\n"
-             "from oainb.notebook.actions import speak, transcribe"),
+             "from oainb import speak, transcribe"),
     ("code", "%speak -o clip Good morning. Today we test speech recognition. "
              "Every word has a start and an end."),
     ("md", """\
@@ -269,7 +269,7 @@ hears English, so here it simply transcribes.)"""),
 
 SPEECH: list[Cell] = [
     ("md", "# Text to speech\n\n" + INTRO_LOCAL),
-    ("code", "%load_ext oainb\nfrom IPython.display import display\nfrom oainb.notebook.actions import speak"),
+    ("code", "%load_ext oainb\nfrom IPython.display import display\nfrom oainb import speak"),
     ("code", "%speak Hello! This sentence was written in a notebook cell."),
     ("md", """\
 ## Voices
@@ -309,10 +309,10 @@ This notebook also works as a web page with [Voilà](https://voila.readthedocs.i
 `voila notebooks/05-playgrounds.ipynb` (on Binder: `/voila/render/notebooks/05-playgrounds.ipynb`).
 
 With no `OPENAI_API_KEY`, the playgrounds use oainb's bundled local models, offline and free."""),
-    ("code", "import oainb.notebook.playgrounds as pg\n\npg.playground()"),
+    ("code", "import oainb\n\noainb.playground()"),
     ("md", """\
 Each playground also stands alone, for example the Responses one with its settings preset:"""),
-    ("code", "responses = pg.ResponsesPlayground()\n"
+    ("code", "responses = oainb.widgets.ResponsesPlayground()\n"
              "responses.prompt.value = \"Write a haiku about notebooks.\"\n"
              "responses"),
 ]
