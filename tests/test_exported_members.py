@@ -86,6 +86,22 @@ CORE_MODULES = [
     "oainb.resources.audio",
     "oainb.resources.models",
     "oainb.resources._base",
+    "oainb.cost",
+    "oainb._prices",
+    "oainb._ledger",
+    "oainb._batch_result",
+]
+
+# The notebook layer's modules (they may import IPython and ipywidgets).
+NOTEBOOK_MODULES = [
+    "oainb.batch",
+    "oainb.notebook.actions",
+    "oainb.notebook._session",
+    "oainb.notebook._reply_request",
+    "oainb.notebook._respond",
+    "oainb.notebook._transcribe",
+    "oainb.notebook._speak",
+    "oainb.notebook.widgets",
 ]
 
 
@@ -124,7 +140,7 @@ def test_an_unknown_name_is_still_an_attribute_error():
 
 
 def test_every_core_module_declares_all_and_exports_what_it_declares():
-    for module_name in CORE_MODULES:
+    for module_name in CORE_MODULES + NOTEBOOK_MODULES:
         module = importlib.import_module(module_name)
         assert isinstance(module.__all__, list), module_name
         for name in module.__all__:

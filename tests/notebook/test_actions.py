@@ -12,13 +12,13 @@ import pytest
 from oainb import AsyncClient, BudgetExceededError, Client, InputError
 from oainb.cost import Ledger
 from oainb.display import annotations_of
-from oainb.notebook import actions
+from oainb.notebook import _session, actions
 
 
 @pytest.fixture(autouse=True)
 def fresh_session(monkeypatch):
     state = actions.Session(ledger=Ledger())
-    monkeypatch.setattr(actions, "_SESSION", state)
+    monkeypatch.setattr(_session, "_SESSION", state)  # the session every action reads
     return state
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from oainb.cost import Ledger
-from oainb.notebook import actions
+from oainb.notebook import _session, actions
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(autouse=True)
 def fresh_session(monkeypatch: pytest.MonkeyPatch) -> actions.Session:
     state = actions.Session(ledger=Ledger())
-    monkeypatch.setattr(actions, "_SESSION", state)
+    monkeypatch.setattr(_session, "_SESSION", state)  # the session every action reads
     return state
 
 

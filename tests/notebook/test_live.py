@@ -10,7 +10,7 @@ import pytest
 
 from oainb import Client
 from oainb.cost import Ledger, count_tokens
-from oainb.notebook import actions
+from oainb.notebook import _session, actions
 from oainb.notebook.live import LiveView
 
 N_DELTAS = 1000
@@ -71,7 +71,7 @@ class Recorder:
 @pytest.fixture(autouse=True)
 def fresh_session(monkeypatch):
     state = actions.Session(ledger=Ledger())
-    monkeypatch.setattr(actions, "_SESSION", state)
+    monkeypatch.setattr(_session, "_SESSION", state)  # the session every action reads
     return state
 
 

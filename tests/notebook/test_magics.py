@@ -10,7 +10,7 @@ from IPython.utils.capture import capture_output
 
 from oainb.cost import Ledger, count_tokens
 from oainb.display import annotations_of
-from oainb.notebook import actions
+from oainb.notebook import _session, actions
 from oainb.notebook.magics import OainbMagics, interpolate
 
 pytestmark = pytest.mark.server
@@ -30,7 +30,7 @@ def session(monkeypatch, local_server, ip):
     monkeypatch.setenv("OPENAI_BASE_URL", local_server.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", local_server.api_key)
     state = actions.Session(ledger=Ledger())
-    monkeypatch.setattr(actions, "_SESSION", state)
+    monkeypatch.setattr(_session, "_SESSION", state)  # the session every action reads
     magics = next(c for c in ip.configurables if isinstance(c, OainbMagics))
     saved = {name: getattr(magics, name) for name in ("model", "voice", "max_output_tokens", "stream")}
     magics.max_output_tokens = 16  # keep the small local model quick

@@ -186,9 +186,9 @@ def test_run_without_an_event_loop_says_why() -> None:
 
 
 async def test_background_run_polls_on_the_loop_with_only_an_async_client(fake_api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from oainb.notebook import actions
+    from oainb.notebook import _respond
 
-    monkeypatch.setattr(actions, "POLL_INTERVAL", 0.01)
+    monkeypatch.setattr(_respond, "POLL_INTERVAL", 0.01)
     fake_api.background = True
     pg = ResponsesPlayground(client=fake_api.aclient())  # no sync client anywhere
     pg.prompt.value = "Say hello"
@@ -203,9 +203,9 @@ async def test_background_run_polls_on_the_loop_with_only_an_async_client(fake_a
 
 
 async def test_background_cancel_button_of_the_job_cancels_on_the_server(fake_api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from oainb.notebook import actions
+    from oainb.notebook import _respond
 
-    monkeypatch.setattr(actions, "POLL_INTERVAL", 0.01)
+    monkeypatch.setattr(_respond, "POLL_INTERVAL", 0.01)
     fake_api.polls = -10_000  # stays in progress until cancelled
     pg = ResponsesPlayground(client=fake_api.aclient())
     pg.prompt.value = "A long essay"
