@@ -61,7 +61,7 @@ def count_tokens(text: str, *, model: str = "gpt-4o") -> int:
     if not text:
         return 0
     try:
-        import toktok  # type: ignore[import-untyped]
+        import toktok
     except ImportError:  # pragma: no cover - toktok-rs is a base dependency
         return max(1, len(text) // 4)
     return int(toktok.batch_count([text], _encoding_for(model), threads=1)[0])

@@ -55,7 +55,7 @@ class LiveViewLike(Protocol):
 def _ipython_display(bundle: dict[str, str]) -> DisplayHandleLike:
     from IPython.display import display
 
-    handle: DisplayHandleLike = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+    handle: DisplayHandleLike = display(bundle, raw=True, display_id=True)
     return handle
 
 
