@@ -159,7 +159,7 @@ def _load(lib_path: str | None, data_path: str | None) -> tuple[Any, int]:
     global _lib, _sample_rate
     if _lib is not None:
         return _lib, _sample_rate
-    import espeakng_loader  # type: ignore[import-untyped]
+    import espeakng_loader
 
     lib = ctypes.CDLL(lib_path or espeakng_loader.get_library_path())
     lib.espeak_Initialize.restype = ctypes.c_int
