@@ -51,14 +51,19 @@ class SpeechClip(ResultModel):
 
     @property
     def duration(self) -> float | None:
-        """Length in seconds, for `pcm` and `wav` (None for compressed formats)."""
+        """Length in seconds, for `pcm` and `wav` (None for compressed formats).
+
+        A streamed WAV cannot know its length when its header is sent, so its size fields
+        say 0xFFFFFFFF (OpenAI's do too): the frames are counted in the bytes that came.
+        """
         if self.format == "pcm":
             return len(self.audio) / (2 * PCM_SAMPLE_RATE)
         if self.format == "wav":
             try:
                 with wave.open(io.BytesIO(self.audio)) as reader:
-                    frames: int = reader.getnframes()
-                    return frames / float(reader.getframerate())
+                    frame_size = reader.getsampwidth() * reader.getnchannels()
+                    data = reader.readframes(reader.getnframes())
+                    return len(data) // frame_size / float(reader.getframerate())
             except (wave.Error, EOFError):
                 return None
         return None

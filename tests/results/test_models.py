@@ -253,6 +253,13 @@ def test_speech_clip_duration_save_and_repr(tmp_path):
     assert SpeechClip(audio=b"x", format="mp3").duration is None
 
 
+def test_a_streamed_wav_with_unknown_sizes_measures_its_bytes():
+    streamed = bytearray(_wav(0.5))  # a streamed WAV's header cannot know the sizes yet
+    streamed[4:8] = streamed[40:44] = b"\xff\xff\xff\xff"
+    clip = SpeechClip(audio=bytes(streamed), format="wav")
+    assert clip.duration == pytest.approx(0.5) and "0.5s" in repr(clip)
+
+
 @pytest.mark.parametrize(
     "obj",
     [
