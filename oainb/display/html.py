@@ -17,11 +17,12 @@ import wave
 from collections.abc import Iterable
 from typing import Any
 
-from oainb.display.text import footer_text, kind_of
+from oainb.display.text import MATHJAX_IGNORE, footer_text, kind_of
 
 __all__ = [
     "WAITING_TEXT",
     "audio_tag",
+    "escape",
     "markdown_to_html",
     "render_html",
     "render_live_html",
@@ -30,7 +31,11 @@ __all__ = [
 
 #: What the live view shows before the first token arrives.
 WAITING_TEXT = "⏳ waiting for the first token…"
-_BOX = "font-family: system-ui, sans-serif; line-height: 1.5; max-width: 100%;"
+# MathJax (JupyterLab, Voilà, the classic notebook) skips elements with these classes; the text
+# of a parsed `&#36;` is a plain `$` again by the time MathJax scans the page, so escaping alone
+# does not keep "$0 here, about $0.0001" from being typeset as maths.
+_BOX = (f'class="{MATHJAX_IGNORE}" '
+        'style="font-family: system-ui, sans-serif; line-height: 1.5; max-width: 100%;"')
 _FOOTER = "color: #666; font-size: 0.85em; border-top: 1px solid #ddd; margin-top: 0.5em; padding-top: 0.2em;"
 _CODE_BLOCK = "background: #f5f5f5; padding: 0.5em; border-radius: 4px; overflow-x: auto;"
 _INLINE = [
@@ -41,14 +46,26 @@ _INLINE = [
 ]
 
 
+def escape(text: str) -> str:
+    """`html.escape`, plus `$` as `&#36;`, so tools that look for maths in the saved HTML source
+    do not take two dollar amounts (`$0 here, about $0.0001`) for a formula.
+
+    Example:
+        >>> from oainb.display.html import escape
+        >>> escape("<b>$5</b>")
+        '&lt;b&gt;&#36;5&lt;/b&gt;'
+    """
+    return html.escape(text, quote=True).replace("$", "&#36;")
+
+
 def _inline(text: str) -> str:
     """Escape one line of Markdown and apply code spans, emphasis and http(s) links."""
     out: list[str] = []
     for i, chunk in enumerate(re.split(r"(`[^`\n]+`)", text)):
         if i % 2:
-            out.append(f"<code>{html.escape(chunk[1:-1])}</code>")
+            out.append(f"<code>{escape(chunk[1:-1])}</code>")
             continue
-        chunk = html.escape(chunk, quote=True)
+        chunk = escape(chunk)
         for pattern, repl in _INLINE:
             chunk = pattern.sub(repl, chunk)
         out.append(chunk)
@@ -91,7 +108,7 @@ def markdown_to_html(text: str) -> str:
             while i < len(lines) and not lines[i].lstrip().startswith(fence.group(1)):
                 code.append(lines[i])
                 i += 1
-            blocks.append(f'<pre style="{_CODE_BLOCK}"><code>{html.escape(chr(10).join(code))}</code></pre>')
+            blocks.append(f'<pre style="{_CODE_BLOCK}"><code>{escape(chr(10).join(code))}</code></pre>')
         elif not line.strip():
             flush()
         elif m := re.match(r"^(#{1,6})\s+(.*)$", line):
@@ -130,10 +147,10 @@ def shade_tokens(pieces: Iterable[tuple[str, float | None]]) -> str:
     out = []
     for text, probability in pieces:
         if probability is None:
-            out.append(html.escape(text))
+            out.append(escape(text))
         else:
             style = _confidence_style(probability)
-            out.append(f'<span style="{style}" title="p = {probability:.2f}">{html.escape(text)}</span>')
+            out.append(f'<span style="{style}" title="p = {probability:.2f}">{escape(text)}</span>')
     return "".join(out)
 
 
@@ -182,7 +199,7 @@ def audio_tag(audio: bytes, mime: str | None = None) -> str:
 
 def _footer(obj: Any) -> str:
     text = footer_text(obj)
-    return f'<div style="{_FOOTER}">{html.escape(text)}</div>' if text else ""
+    return f'<div style="{_FOOTER}">{escape(text)}</div>' if text else ""
 
 
 def _reply_html(reply: Any) -> str:
@@ -202,7 +219,7 @@ def _reply_html(reply: Any) -> str:
         body = markdown_to_html(_reply_body(reply))
     if getattr(reply, "interrupted", False):
         body += '<div style="color: #b00; font-weight: bold;">⏹ interrupted</div>'
-    return f'<div style="{_BOX}">{body}{_footer(reply)}</div>'
+    return f'<div {_BOX}>{body}{_footer(reply)}</div>'
 
 
 def _transcript_text_html(transcript: Any) -> str:
@@ -214,7 +231,7 @@ def _transcript_text_html(transcript: Any) -> str:
         return shade_tokens(pieces)
     if transcript.logprobs:
         return shade_tokens((lp.token, math.exp(lp.logprob)) for lp in transcript.logprobs)
-    return html.escape(transcript.text)
+    return escape(transcript.text)
 
 
 def _figure_img(draw: Any, result: Any) -> str:
@@ -244,13 +261,13 @@ def _transcript_html(transcript: Any) -> str:
         parts.append(_figure_img(plots.plot_words, transcript))
     if transcript.logprobs:
         parts.append(_figure_img(plots.plot_logprobs, transcript))
-    return f'<div style="{_BOX}">{"".join(parts)}{_footer(transcript)}</div>'
+    return f'<div {_BOX}>{"".join(parts)}{_footer(transcript)}</div>'
 
 
 def _speech_html(clip: Any) -> str:
-    caption = f'<div style="color: #444;">{html.escape(clip.input or "")}</div>' if clip.input else ""
+    caption = f'<div style="color: #444;">{escape(clip.input or "")}</div>' if clip.input else ""
     player = audio_tag(clip.audio, clip.mime_type) if clip.audio else "<em>(no audio)</em>"
-    return f'<div style="{_BOX}">{player}{caption}{_footer(clip)}</div>'
+    return f'<div {_BOX}>{player}{caption}{_footer(clip)}</div>'
 
 
 def render_html(obj: Any) -> str:
@@ -270,7 +287,7 @@ def render_html(obj: Any) -> str:
         return _transcript_html(obj)
     if kind == "SpeechClip":
         return _speech_html(obj)
-    return f"<pre>{html.escape(repr(obj))}</pre>"
+    return f"<pre>{escape(repr(obj))}</pre>"
 
 
 def render_live_html(text: str, *, status: str = "", waiting: bool = False, body: str | None = None) -> str:
@@ -279,8 +296,8 @@ def render_live_html(text: str, *, status: str = "", waiting: bool = False, body
     `body` is HTML already rendered from the text (the live view renders it incrementally).
     """
     if waiting:
-        body = f'<div style="color: #888;">{html.escape(WAITING_TEXT)}</div>'
+        body = f'<div style="color: #888;">{escape(WAITING_TEXT)}</div>'
     elif body is None:
         body = markdown_to_html(text)
-    line = f'<div style="{_FOOTER}">{html.escape(status)}</div>' if status else ""
-    return f'<div style="{_BOX}">{body}{line}</div>'
+    line = f'<div style="{_FOOTER}">{escape(status)}</div>' if status else ""
+    return f'<div {_BOX}>{body}{line}</div>'

@@ -7,11 +7,14 @@ from typing import Any
 
 from oainb.display import annotations_of
 
-__all__ = ["escape_markdown", "footer_text", "kind_of", "render_markdown", "render_text"]
+__all__ = ["MATHJAX_IGNORE", "escape_markdown", "footer_text", "kind_of", "render_markdown", "render_text"]
 
 _KINDS = ("Reply", "Transcript", "SpeechClip")
+#: Classes MathJax 3 (`mathjax_ignore`) and MathJax 2 (`tex2jax_ignore`) leave untypeset.
+MATHJAX_IGNORE = "mathjax_ignore tex2jax_ignore"
 # Backslash-escapes `<` (and `&`) outside code so Markdown renderers show model output as text
-# instead of interpreting it as HTML; inside code spans and fences Markdown keeps text literal.
+# instead of interpreting it as HTML, and `$` so JupyterLab's MathJax does not typeset prices
+# ("$5 today and $7 tomorrow") as a formula; inside code spans and fences text stays literal.
 _CODE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$|`[^`\n]*`)", re.MULTILINE | re.DOTALL)
 
 
@@ -24,16 +27,18 @@ def kind_of(obj: Any) -> str | None:
 
 
 def escape_markdown(text: str) -> str:
-    """`text` with raw HTML neutralised for a Markdown renderer, code left as it is.
+    """`text` with raw HTML and `$` maths delimiters neutralised for a Markdown renderer.
+
+    Code spans and fences are left as they are.
 
     Example:
         >>> from oainb.display.text import escape_markdown
-        >>> escape_markdown("<script>x</script> and `<b>`")
-        '\\\\<script>x\\\\</script> and `<b>`'
+        >>> escape_markdown("<script>x</script> for $5 and `<b>`")
+        '\\\\<script>x\\\\</script> for \\\\$5 and `<b>`'
     """
     parts = _CODE.split(text)
     for i in range(0, len(parts), 2):
-        parts[i] = parts[i].replace("&", "&amp;").replace("<", "\\<")
+        parts[i] = parts[i].replace("&", "&amp;").replace("<", "\\<").replace("$", "\\$")
     return "".join(parts)
 
 
@@ -108,4 +113,10 @@ def render_markdown(obj: Any) -> str | None:
     if getattr(obj, "interrupted", False):
         body += "\n\n**⏹ interrupted**"
     footer = footer_text(obj)
-    return f"{body}\n\n---\n*{escape_markdown(footer)}*" if footer else body
+    if footer:
+        body += f"\n\n---\n*{escape_markdown(footer)}*"
+    # JupyterLab's Markdown renderer turns `\$` back into `$` and then runs MathJax over the
+    # result, so the escape alone still typesets "$5 today and $7 tomorrow"; MathJax skips
+    # elements with these classes. Other renderers show the escaped `$` and ignore the div.
+    return f'<div class="{MATHJAX_IGNORE}">\n\n{body}\n\n</div>'
+

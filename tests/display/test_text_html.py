@@ -56,6 +56,24 @@ def test_markdown_subset_and_code_is_not_interpreted():
 
 def test_escape_markdown_leaves_code_alone():
     assert escape_markdown("a <b> `<c>`\n```\n<d>\n```") == "a \\<b> `<c>`\n```\n<d>\n```"
+    assert escape_markdown("$5 or `$x`\n```\necho $HOME\n```") == "\\$5 or `$x`\n```\necho $HOME\n```"
+
+
+def test_dollar_amounts_are_kept_from_mathjax():
+    """JupyterLab typesets `$0 here, about $0.0001` as maths unless the dollars are escaped."""
+    r = reply("It costs $5 today and $7 tomorrow.", usage=Usage(input_tokens=1, output_tokens=2))
+    annotate(r, cost=CostEstimate(model="gpt-4o-mini", usd=0.0000099, local=True))
+    page = render_html(r)
+    assert "$" not in page
+    assert "&#36;5 today and &#36;7 tomorrow" in page
+    assert "&#36;0 here, about &#36;0.0000099 on OpenAI" in page
+    assert page.startswith('<div class="mathjax_ignore tex2jax_ignore"')
+    markdown = render_markdown(r)
+    assert "\\$5 today and \\$7 tomorrow" in markdown
+    assert "\\$0 here, about \\$0.0000099 on OpenAI" in markdown
+    assert markdown.startswith('<div class="mathjax_ignore tex2jax_ignore">\n\n')
+    live = render_live_html("", status="m · $1 so far · $2 left", body=markdown_to_html("$3"))
+    assert "$" not in live and "&#36;1 so far" in live and "<p>&#36;3</p>" in live
 
 
 def test_footer_shows_model_tokens_cost_time():
@@ -63,14 +81,14 @@ def test_footer_shows_model_tokens_cost_time():
     annotate(r, cost=CostEstimate(model="gpt-4o-mini", usd=0.0001, local=True), elapsed=1.25)
     footer = footer_text(r)
     assert footer == "gpt-4o-mini · 12 in / 3 out · $0 here, about $0.00010 on OpenAI at gpt-4o-mini prices · 1.2 s"
-    assert footer in render_html(r)
+    assert footer.replace("$", "&#36;") in render_html(r)
     assert render_text(r).endswith(footer)
 
 
 def test_bundle_of_a_reply_has_markdown_and_plain_text():
     bundle = render_bundle(reply("Hello **there**"))
     assert set(bundle) == {"text/plain", "text/markdown", "text/html"}
-    assert bundle["text/markdown"].startswith("Hello **there**")
+    assert "\n\nHello **there**\n\n---" in bundle["text/markdown"]
     assert bundle["text/plain"].startswith("Hello **there**")
 
 

@@ -110,7 +110,7 @@ def test_fast_stream_is_coalesced_to_15_updates_a_second_and_ends_on_the_full_te
     final = screen.updates[-1][1]
     assert reply.output_text == full
     assert final["text/plain"].split("\n\n— ")[0] == full
-    assert final["text/markdown"].startswith(full)
+    assert f"\n\n{full}\n\n" in final["text/markdown"]
     assert "waiting" not in final["text/plain"]
     assert fresh_session.previous_response_id == "resp_live"
 

@@ -284,7 +284,7 @@ def test_reprs_are_one_line_and_bundles_honour_include_exclude(obj):
 def test_a_reply_bundle_carries_its_markdown_escaped():
     reply = Reply.model_validate(reply_body("**bold** <script>x</script>"))
     markdown = reply._repr_mimebundle_(include=["text/markdown"])["text/markdown"]
-    assert markdown.startswith("**bold**") and "\\<script>" in markdown  # escaped: shown as text
+    assert "\n\n**bold**" in markdown and "\\<script>" in markdown  # escaped: shown as text
 
 
 def test_mimebundle_falls_back_to_escaped_repr_without_renderers(monkeypatch):
