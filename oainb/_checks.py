@@ -305,8 +305,12 @@ def check_translation_params(params: Mapping[str, Any]) -> None:
     _check_audio_common(params, tuple(f for f in TRANSCRIPT_FORMATS if f != "diarized_json"))
 
 
-def check_speech_params(params: Mapping[str, Any]) -> None:
-    """Check the fields of `audio.speech.create` / `.stream`."""
+def check_speech_params(params: Mapping[str, Any], *, any_voice: bool = False) -> None:
+    """Check the fields of `audio.speech.create` / `.stream`.
+
+    `any_voice` lets voice names other than OpenAI's through, for a server that knows its own
+    (the local one also speaks espeak-ng voices such as `"de"`); that server judges them.
+    """
     model = _require_model(params)
     text = params.get("input")
     if not isinstance(text, str) or not text.strip():
@@ -326,7 +330,7 @@ def check_speech_params(params: Mapping[str, Any]) -> None:
                 "instructions",
                 f"instructions are {len(instructions)} characters, over the 4096 limit.",
             )
-    _check_voice(params.get("voice"))
+    _check_voice(params.get("voice"), any_voice=any_voice)
     speed = params.get("speed")
     if speed is not None and (
         isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0
@@ -350,12 +354,12 @@ def check_speech_params(params: Mapping[str, Any]) -> None:
         )
 
 
-def _check_voice(voice: Any) -> None:
+def _check_voice(voice: Any, *, any_voice: bool) -> None:
     if isinstance(voice, dict):
         if not isinstance(voice.get("id"), str):
             raise _fail("voice", "a custom voice is {'id': 'voice_...'}; add the id.")
         return
     if not isinstance(voice, str) or not voice:
         raise _fail("voice", "voice is required; pass one of " + ", ".join(sorted(VOICES)) + ".")
-    if voice not in VOICES:
+    if voice not in VOICES and not any_voice:
         raise _fail("voice", f"unknown voice {voice!r}; use one of {', '.join(sorted(VOICES))}.")

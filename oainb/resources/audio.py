@@ -14,8 +14,9 @@ from oainb._checks import (
     check_translation_params,
     check_upload,
 )
-from oainb._client import RequestOptions
+from oainb._client import AsyncClient, Client, RequestOptions
 from oainb._compat import normalize_chunking_strategy
+from oainb._config import is_loopback
 from oainb._files import to_upload
 from oainb._streaming import (
     AsyncSpeechStream,
@@ -108,11 +109,16 @@ def build_speech_options(
     fields: dict[str, Any],
     *,
     stream: bool,
+    local: bool = False,
     extra_body: Mapping[str, Any] | None = None,
     timeout: Any = NOT_GIVEN,
 ) -> RequestOptions:
-    """Check a `POST /audio/speech` JSON body (pure)."""
-    check_speech_params(fields)
+    """Check a `POST /audio/speech` JSON body (pure).
+
+    `local`: the server runs on this machine, so voices other than OpenAI's (the local
+    server's espeak-ng names, `"de"`, `"en-us+f3"`) are left for it to judge.
+    """
+    check_speech_params(fields, any_voice=local)
     return RequestOptions(
         "POST",
         "/audio/speech",
@@ -120,6 +126,11 @@ def build_speech_options(
         stream=stream,
         timeout=timeout,
     )
+
+
+def _is_local(client: Client | AsyncClient) -> bool:
+    """Whether `client` talks to a server on this machine (the embedded one, or any other)."""
+    return client.backend == "local" or is_loopback(client.base_url)
 
 
 def parse_transcript(response: httpx.Response, fields: Mapping[str, Any]) -> Transcript:
@@ -339,7 +350,13 @@ class Speech(SyncAPIResource):
             speed=speed,
             stream_format=stream_format,
         )
-        options = build_speech_options(fields, stream=False, extra_body=extra_body, timeout=timeout)
+        options = build_speech_options(
+            fields,
+            stream=False,
+            local=_is_local(self._client),
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         return clip_from_body(self._client.request(options), fields)
 
     def stream(
@@ -372,7 +389,13 @@ class Speech(SyncAPIResource):
             speed=speed,
             stream_format=stream_format,
         )
-        options = build_speech_options(fields, stream=True, extra_body=extra_body, timeout=timeout)
+        options = build_speech_options(
+            fields,
+            stream=True,
+            local=_is_local(self._client),
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         state = SpeechStreamState(sse=stream_format == "sse", clip=_speech_clip(fields))
         return SpeechStream(
             lambda: self._client.request(options),
@@ -408,7 +431,13 @@ class AsyncSpeech(AsyncAPIResource):
             speed=speed,
             stream_format=stream_format,
         )
-        options = build_speech_options(fields, stream=False, extra_body=extra_body, timeout=timeout)
+        options = build_speech_options(
+            fields,
+            stream=False,
+            local=_is_local(self._client),
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         return clip_from_body(await self._client.request(options), fields)
 
     def stream(
@@ -434,7 +463,13 @@ class AsyncSpeech(AsyncAPIResource):
             speed=speed,
             stream_format=stream_format,
         )
-        options = build_speech_options(fields, stream=True, extra_body=extra_body, timeout=timeout)
+        options = build_speech_options(
+            fields,
+            stream=True,
+            local=_is_local(self._client),
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         state = SpeechStreamState(sse=stream_format == "sse", clip=_speech_clip(fields))
         return AsyncSpeechStream(
             lambda: self._client.request(options),

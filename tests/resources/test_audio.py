@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from oainb import SpeechClip, StreamError, Transcript, TranscriptEvent
+from oainb import InputError, SpeechClip, StreamError, Transcript, TranscriptEvent
 from tests.core._harness import Recorder, sse, sse_response
 from tests.openapi_schema import decode_multipart
 
@@ -216,6 +216,16 @@ def test_speech_create_returns_a_clip(api):
         "response_format": "mp3",
         "speed": 1.25,
     }
+
+
+def test_a_server_on_this_machine_judges_voices_beyond_openais(api):
+    rec = Recorder(httpx.Response(200, content=b"RIFF", headers={"content-type": "audio/wav"}))
+    local = api.client(rec, base_url="http://127.0.0.1:8765/v1")  # e.g. espeak-ng's German
+    api.call(local.audio.speech.create, model="tts-1", input="Guten Tag", voice="de")
+    assert rec.json()["voice"] == "de"
+    with pytest.raises(InputError, match="unknown voice 'de'"):
+        api.call(api.client(rec).audio.speech.create, model="tts-1", input="Hi", voice="de")
+    assert len(rec.requests) == 1
 
 
 def test_speech_stream_audio_chunks(api):
