@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import os
-import wave
 from dataclasses import dataclass
 from typing import Any
 
 from oainb._exceptions import InputError
+from oainb.results.speech import wav_duration
 
 __all__ = ["AudioSource", "duration_of", "load_source"]
 
@@ -102,13 +102,13 @@ def load_source(source: Any, *, http_client: Any = None) -> AudioSource:
 
 
 def duration_of(data: bytes) -> float | None:
-    """The audio's length in seconds, read from its header (None if it cannot be read)."""
+    """The audio's length in seconds, read from its header (None if it cannot be read).
+
+    A WAV is measured by the bytes it carries, not by its header's sizes, which a streamed
+    WAV fills with placeholders (0xFFFFFFFF reads as 89478 s and a cost to match).
+    """
     if data[:4] == b"RIFF":
-        try:
-            with wave.open(io.BytesIO(data)) as reader:
-                return float(reader.getnframes() / float(reader.getframerate()))
-        except (wave.Error, EOFError):
-            return None
+        return wav_duration(data)
     try:
         import av
     except ImportError:  # pragma: no cover - av is a base dependency

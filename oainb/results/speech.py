@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
-import io
 import os
-import wave
+import struct
 
 from pydantic import Field
 
 from oainb.results._base import ResultModel, shorten
 from oainb.results.usage import Usage
 
-__all__ = ["PCM_SAMPLE_RATE", "SpeechClip"]
+__all__ = ["PCM_SAMPLE_RATE", "SpeechClip", "wav_duration"]
 
 #: OpenAI's `pcm` format: 24 kHz, 16-bit signed little-endian, mono.
 PCM_SAMPLE_RATE = 24_000
+
+
+def wav_duration(data: bytes) -> float | None:
+    """Seconds of audio in a RIFF/WAVE file, counted from the bytes actually present.
+
+    A streamed WAV cannot know its length when its header is sent, so its size fields hold a
+    placeholder (0, 0x7FFFFFFF or 0xFFFFFFFF; OpenAI's and many encoders' do). A `data` size
+    that is 0 or larger than the bytes that came is ignored, and the bytes are counted.
+
+    Example:
+        >>> from oainb.results.speech import wav_duration
+        >>> import struct
+        >>> header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 0xFFFFFFFF, b"WAVE", b"fmt ",
+        ...                      16, 1, 1, 8000, 16000, 2, 16, b"data", 0xFFFFFFFF)
+        >>> wav_duration(header + bytes(8000))
+        0.5
+
+    Returns:
+        The length in seconds, or None if `data` is not a WAV file this can read.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    rate = block_align = 0
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk, size = struct.unpack_from("<4sI", data, pos)
+        start = pos + 8
+        if chunk == b"fmt " and size >= 16 and start + 16 <= len(data):
+            _, _, rate, _, block_align, _ = struct.unpack_from("<HHIIHH", data, start)
+        elif chunk == b"data":
+            if not rate or not block_align:
+                return None
+            present = len(data) - start
+            n_bytes = present if size == 0 or size > present else size
+            return n_bytes // block_align / float(rate)
+        pos = start + size + (size & 1)  # chunks are padded to an even length
+    return None
 
 
 class SpeechClip(ResultModel):
@@ -53,19 +89,12 @@ class SpeechClip(ResultModel):
     def duration(self) -> float | None:
         """Length in seconds, for `pcm` and `wav` (None for compressed formats).
 
-        A streamed WAV cannot know its length when its header is sent, so its size fields
-        say 0xFFFFFFFF (OpenAI's do too): the frames are counted in the bytes that came.
+        A streamed WAV's header has placeholder sizes: `wav_duration` counts the bytes that came.
         """
         if self.format == "pcm":
             return len(self.audio) / (2 * PCM_SAMPLE_RATE)
         if self.format == "wav":
-            try:
-                with wave.open(io.BytesIO(self.audio)) as reader:
-                    frame_size = reader.getsampwidth() * reader.getnchannels()
-                    data = reader.readframes(reader.getnframes())
-                    return len(data) // frame_size / float(reader.getframerate())
-            except (wave.Error, EOFError):
-                return None
+            return wav_duration(self.audio)
         return None
 
     def save(self, path: str | os.PathLike[str]) -> str:

@@ -82,7 +82,7 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
         raise invalid("'stream_format' must be 'audio' or 'sse'.", param="stream_format")
     return {"model": model, "input": text, "voice": voice, "format": fmt, "speed": float(speed),
             "instructions": _text(body, "instructions", required=False),
-            "stream_format": stream_format}
+            "stream_format": stream_format, "streamed": "stream_format" in body}
 
 
 def _usage(text: str, seconds: float) -> dict[str, int]:
@@ -150,6 +150,14 @@ async def speech(request: Request) -> Response:
         response = sse_response(_events(job, opts["input"]))
         response.headers.update(headers)
         return response
+    if opts["format"] == "wav" and not opts["streamed"]:
+        # Without `stream_format` the caller wants a file (OpenAI's SDK `create()`, our
+        # `speech.create`): send it whole with true sizes, not the streamed header's
+        # placeholders, which players accept but `wave` and duration readers do not.
+        from oainb.server.engines.audio import wav_with_sizes
+
+        audio = b"".join([data async for data in _bytes(job)])
+        return Response(wav_with_sizes(audio), media_type=_MEDIA["wav"], headers=headers)
     return StreamingResponse(_bytes(job), media_type=_MEDIA[opts["format"]], headers=headers)
 
 

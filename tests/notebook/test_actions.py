@@ -146,6 +146,18 @@ def test_transcribe_reads_duration_from_the_file_to_estimate_and_price(fresh_ses
     assert b'name="timestamp_granularities[]"' in body and b"verbose_json" in body
 
 
+@pytest.mark.parametrize("placeholder", [0xFFFFFFFF, 0x7FFFFFFF, 0])
+def test_a_streamed_wav_is_priced_by_the_audio_it_holds(fresh_session, placeholder):
+    """A streamed WAV's header sizes are placeholders: 0xFFFFFFFF once read as 89478 s ($8.95)."""
+    streamed = bytearray(wav_bytes(10.0))
+    streamed[4:8] = streamed[40:44] = placeholder.to_bytes(4, "little")
+    handler = Recorder(lambda r: httpx.Response(200, json={"text": "hello"}))
+    sync, _ = clients(handler)
+    t = actions.transcribe(bytes(streamed), client=sync, response_format="srt")
+    assert annotations_of(t).estimate.usd == pytest.approx(0.001)
+    assert annotations_of(t).cost.usd == pytest.approx(0.001)
+
+
 def test_speak_prices_characters(fresh_session):
     handler = Recorder(lambda r: httpx.Response(200, content=b"ID3audio", headers={"content-type": "audio/mpeg"}))
     sync, _ = clients(handler)

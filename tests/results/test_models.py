@@ -253,11 +253,13 @@ def test_speech_clip_duration_save_and_repr(tmp_path):
     assert SpeechClip(audio=b"x", format="mp3").duration is None
 
 
-def test_a_streamed_wav_with_unknown_sizes_measures_its_bytes():
+@pytest.mark.parametrize("placeholder", [0xFFFFFFFF, 0x7FFFFFFF, 0])
+def test_a_streamed_wav_with_unknown_sizes_measures_its_bytes(placeholder):
     streamed = bytearray(_wav(0.5))  # a streamed WAV's header cannot know the sizes yet
-    streamed[4:8] = streamed[40:44] = b"\xff\xff\xff\xff"
+    streamed[4:8] = streamed[40:44] = placeholder.to_bytes(4, "little")
     clip = SpeechClip(audio=bytes(streamed), format="wav")
     assert clip.duration == pytest.approx(0.5) and "0.5s" in repr(clip)
+    assert SpeechClip(audio=bytes(streamed[:-800]), format="wav").duration == pytest.approx(0.45)
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,28 @@ def test_speech_streams_chunked_bytes(client: Any) -> None:
     assert decoded_seconds(b"".join(chunks), "mp3") > 3
 
 
+def test_a_wav_file_has_true_sizes_and_a_wav_stream_placeholders(client: Any) -> None:
+    """A WAV asked for as a file says its length; `wave` (and SpeechClip.duration) read it."""
+    import struct
+    import wave
+
+    text = "A complete file. With a header that knows its length."
+    data = client.audio.speech.create(model="tts-1", voice="alloy", input=text,
+                                      response_format="wav").content
+    riff, = struct.unpack_from("<I", data, 4)
+    size, = struct.unpack_from("<I", data, 40)
+    assert (riff, size) == (len(data) - 8, len(data) - 44)
+    with wave.open(io.BytesIO(data)) as reader:
+        seconds = reader.getnframes() / reader.getframerate()
+    assert seconds == pytest.approx(decoded_seconds(data, "wav"), abs=0.01) and 1 < seconds < 10
+    with client.audio.speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input=text, response_format="wav",
+            stream_format="audio") as reply:
+        assert reply.headers.get("transfer-encoding") == "chunked"
+        streamed = reply.read()
+    assert struct.unpack_from("<I", streamed, 40)[0] == 0xFFFFFFFF
+
+
 def test_speech_sse_events_carry_audio_and_usage(client: Any) -> None:
     text = "Streaming speech as events. Two sentences."
     with client.audio.speech.with_streaming_response.create(

@@ -35,6 +35,7 @@ __all__ = [
     "duration",
     "encode",
     "time_stretch",
+    "wav_with_sizes",
 ]
 
 OUTPUT_SAMPLE_RATE = 24_000
@@ -102,6 +103,17 @@ def _wav_header(n_bytes: int | None, rate: int) -> bytes:
         "<4sI4s4sIHHIIHH4sI",
         b"RIFF", riff, b"WAVE", b"fmt ", 16, 1, 1, rate, rate * 2, 2, 16, b"data", data,
     )
+
+
+def wav_with_sizes(stream: bytes) -> bytes:
+    """A whole WAV written by `StreamEncoder`, its placeholder sizes replaced by the true ones.
+
+    Example:
+        wav = wav_with_sizes(enc.write(samples) + enc.close())
+    """
+    header_size = len(_wav_header(None, OUTPUT_SAMPLE_RATE))
+    rate = struct.unpack_from("<I", stream, 24)[0]
+    return _wav_header(len(stream) - header_size, rate) + stream[header_size:]
 
 
 class StreamEncoder:
