@@ -78,18 +78,29 @@ def ensure_server(env: Mapping[str, str] | None = None) -> tuple[str, str]:
             found = _running(home / _STATE)  # another kernel may have started one meanwhile
             if found is None:
                 found = _start(home, env)
-                _announce(f"oainb: started a local server on small bundled models at "
-                          f"{found[0]} (no OPENAI_API_KEY set; log: {home / _LOG})")
-    _announce(f"oainb: using the local server at {found[0]} (no OPENAI_API_KEY set)")
+                _announce("started", home)
+    _announce("using", home)
     return found
 
 
-def _announce(line: str) -> None:
-    """Say once per process which server we use (never the token)."""
+def _short_path(path: pathlib.Path) -> str:
+    """``path`` with the home directory written ``~``, so no user name lands in a notebook."""
+    try:
+        return "~/" + path.relative_to(pathlib.Path.home()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _announce(verb: str, home: pathlib.Path) -> None:
+    """Say once per process which backend we use, in one line a saved notebook may keep.
+
+    No token, no port (it changes each start) and no absolute path.
+    """
     global _announced
     if not _announced:
         _announced = True
-        print(line, file=sys.stderr)
+        print(f"oainb: {verb} the local backend on 127.0.0.1 "
+              f"(no OPENAI_API_KEY set; log: {_short_path(home / _LOG)})", file=sys.stderr)
 
 
 def _read_state(path: pathlib.Path) -> dict[str, Any] | None:
