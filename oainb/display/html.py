@@ -29,8 +29,9 @@ __all__ = [
     "shade_tokens",
 ]
 
-#: What the live view shows before the first token arrives.
-WAITING_TEXT = "⏳ waiting for the first token…"
+#: What the live view shows before the first token arrives. Our own labels use no symbols
+#: (an hourglass, a stop sign) that headless Debian Chromium has no font for: it drew boxes.
+WAITING_TEXT = "waiting for the first token…"
 # MathJax (JupyterLab, Voilà, the classic notebook) skips elements with these classes; the text
 # of a parsed `&#36;` is a plain `$` again by the time MathJax scans the page, so escaping alone
 # does not keep "$0 here, about $0.0001" from being typeset as maths.
@@ -218,7 +219,7 @@ def _reply_html(reply: Any) -> str:
 
         body = markdown_to_html(_reply_body(reply))
     if getattr(reply, "interrupted", False):
-        body += '<div style="color: #b00; font-weight: bold;">⏹ interrupted</div>'
+        body += '<div style="color: #b00; font-weight: bold;">interrupted</div>'
     return f'<div {_BOX}>{body}{_footer(reply)}</div>'
 
 

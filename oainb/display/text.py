@@ -111,7 +111,7 @@ def render_markdown(obj: Any) -> str | None:
         return None
     body = escape_markdown(_reply_body(obj))
     if getattr(obj, "interrupted", False):
-        body += "\n\n**⏹ interrupted**"
+        body += "\n\n**interrupted**"
     footer = footer_text(obj)
     if footer:
         body += f"\n\n---\n*{escape_markdown(footer)}*"

@@ -92,6 +92,15 @@ def test_bundle_of_a_reply_has_markdown_and_plain_text():
     assert bundle["text/plain"].startswith("Hello **there**")
 
 
+def test_our_labels_use_characters_every_font_has():
+    """Headless Debian Chromium drew "⏹ interrupted" and "⏳ waiting" as empty boxes."""
+    r = reply("half an ans", partial=True, interrupted=True)
+    for shown in (render_html(r), render_markdown(r), render_text(r),
+                  render_live_html("", waiting=True)):
+        symbols = {c for c in shown if ord(c) >= 0x2100}  # arrows, technical symbols, emoji
+        assert not symbols, shown
+
+
 def test_interrupted_reply_is_marked():
     r = reply("half an ans", partial=True, interrupted=True)
     assert "interrupted" in render_text(r) and "interrupted" in render_markdown(r)
