@@ -115,10 +115,11 @@ class PacedClock:
 def run_oainb(body: bytes, rate: float | None) -> tuple[float, int]:
     from oainb import Client
     from oainb.cost import Ledger
-    from oainb.notebook import actions
+    from oainb.notebook import _session, actions
     from oainb.notebook.live import LiveView
 
-    actions._SESSION = actions.Session(ledger=Ledger())
+    # A fresh session (and ledger) per run, where every action reads it.
+    _session._SESSION = _session.Session(ledger=Ledger())
     client = Client(api_key="sk-bench", base_url="http://bench.test/v1",
                     http_client=httpx.Client(transport=transport(body)), max_retries=0)
     clock = PacedClock(rate)
