@@ -1,4 +1,5 @@
-"""Helpers for the server tests: raw SSE parsing, spec checks, an in-process server.
+"""Helpers for the server tests: raw SSE parsing, spec checks, an in-process server, and the
+scenario data that both clients are tested with.
 
 The stand-in engines here exist for the tests that need a model to behave in a set way
 (block until released, count what it was asked); they never ship in the product.
@@ -20,7 +21,28 @@ import pytest
 
 from tests.openapi_schema import validate
 
-__all__ = ["GatedText", "check_events", "parse_sse", "serve_app", "stand_in_registry"]
+__all__ = ["CITY_SCHEMA", "FUNCTION_TOOLS", "HOSTED_TOOLS", "WEATHER_PARAMETERS", "GatedText",
+           "check_events", "parse_sse", "serve_app", "stand_in_registry"]
+
+# Scenario data that both clients, openai-python's and oainb's, are tested with.
+CITY_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["city", "population"],
+               "properties": {"city": {"type": "string"}, "population": {"type": "integer"}}}
+WEATHER_PARAMETERS = {"type": "object", "required": ["city"], "additionalProperties": False,
+                      "properties": {"city": {"type": "string"}}}
+FUNCTION_TOOLS = [{"type": "function", "name": "get_weather", "description": "Weather of a city",
+                   "parameters": WEATHER_PARAMETERS, "strict": True},
+                  {"type": "function", "name": "get_time", "parameters": {"type": "object"},
+                   "strict": False}]
+#: Tools the local models cannot run: each must be a 400 naming it.
+HOSTED_TOOLS = [
+    {"type": "web_search"}, {"type": "web_search_preview"},
+    {"type": "file_search", "vector_store_ids": ["vs_1"]},
+    {"type": "code_interpreter", "container": {"type": "auto"}},
+    {"type": "image_generation"},
+    {"type": "mcp", "server_label": "x", "server_url": "https://example.com"},
+    {"type": "computer_use_preview", "display_width": 10, "display_height": 10,
+     "environment": "linux"},
+]
 
 
 def parse_sse(lines: Iterable[str]) -> list[tuple[str | None, dict[str, Any]]]:
