@@ -28,6 +28,16 @@ REQUEST_SCHEMAS = {
 }
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the real-browser tests last, after every other test.
+
+    Playwright's sync API leaves an asyncio loop marked running in the main thread while it is
+    open, and later asyncio tests in the same process would find it there. `scripts/test.sh`
+    runs the browser tests in a process of their own; this keeps a plain `pytest` safe too.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees a real key, base URL or oainb setting from the machine it runs on."""

@@ -37,9 +37,13 @@ def chromium_path() -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
-    """One headless Chromium for the session, launched from the system binary."""
+    """One headless Chromium per test module, launched from the system binary.
+
+    Module scope: `tests/notebook/test_widgets_browser.py` imports this fixture, and two
+    Playwright instances open at once would clash; each module's is stopped before the next.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
