@@ -19,6 +19,7 @@ import pathlib
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -35,9 +36,6 @@ _STATE = "server.json"
 _LOG = "server.log"
 _TOKEN_ENV = "OAINB_SERVER_API_KEY"  # read by `oainb serve`; keeps the token out of `ps`
 _announced = False
-# The server outlives this process on purpose; holding its Popen keeps Python from warning
-# "subprocess is still running" when the object would otherwise be collected.
-_children: list[subprocess.Popen[bytes]] = []
 
 
 class LocalServerError(APIConnectionError):
@@ -162,8 +160,22 @@ def _start(home: pathlib.Path, env: Mapping[str, str]) -> tuple[str, str]:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env=child_env, cwd=str(home), close_fds=True, **_detached())
-    _children.append(process)
-    return _wait_ready(process, state_path, token, log_path)
+    try:
+        return _wait_ready(process, state_path, token, log_path)
+    finally:
+        _leave_running(process)
+
+
+def _leave_running(process: subprocess.Popen[bytes]) -> None:
+    """Let the server outlive us without a zombie or a warning.
+
+    A daemon thread waits for it, so it is reaped whenever it stops by itself (idle timeout),
+    and its `Popen` is never collected while the server runs: `Popen.__del__` would print
+    "ResourceWarning: subprocess N is still running" at exit, once per started server.
+    """
+    if process.poll() is None:
+        threading.Thread(target=process.wait, name=f"oainb-server-{process.pid}",
+                         daemon=True).start()
 
 
 def _detached() -> dict[str, Any]:

@@ -29,6 +29,9 @@ _ROOT = pathlib.Path(__file__).resolve().parents[1]
 _LOCAL_MODULES = ("starlette", "uvicorn", "multipart", "llama_cpp", "faster_whisper",
                   "espeakng_loader", "av")
 STARTUP_TIMEOUT = 120.0
+#: A safety net: a test session killed hard (SIGKILL, a closed terminal) never reaches the
+#: fixture's `stop()`, and the server then stops itself after this many idle seconds.
+IDLE_TIMEOUT = 900
 
 
 def missing_local_extra() -> list[str]:
@@ -65,7 +68,8 @@ class LocalServer:
         state = self.data_dir / "server.json"
         state.unlink(missing_ok=True)
         command = [sys.executable, "-m", "oainb.server", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--data-dir", str(self.data_dir), *self._extra]
+                   "--port", str(self.port), "--data-dir", str(self.data_dir),
+                   "--idle-timeout", str(IDLE_TIMEOUT), *self._extra]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                             stderr=subprocess.STDOUT, env=env,

@@ -103,6 +103,27 @@ def test_two_kernels_at_once_share_one_server(home: pathlib.Path) -> None:
     assert log.count("oainb server ready") == 1
 
 
+def test_a_kernel_that_started_the_server_exits_without_a_warning(home: pathlib.Path) -> None:
+    """The server outlives the kernel on purpose; Python must not call it a leak at exit."""
+    code = "from oainb._local import ensure_server; ensure_server()"
+    env = {**os.environ, "OAINB_HOME": str(home), "PYTHONPATH": str(_ROOT)}
+    kernel = subprocess.run([sys.executable, "-X", "dev", "-c", code], check=False, env=env,
+                            timeout=120, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert kernel.returncode == 0, kernel.stderr
+    assert "ResourceWarning" not in kernel.stderr and "still running" not in kernel.stderr
+    assert _alive(_state(home)["pid"])  # and it still runs for the next kernel
+
+
+def test_a_server_that_stops_leaves_no_zombie_behind(home: pathlib.Path) -> None:
+    _local.ensure_server({"OAINB_HOME": str(home)})
+    pid = _state(home)["pid"]
+    os.kill(pid, signal.SIGTERM)  # as when it stops after its idle timeout
+    deadline = time.monotonic() + 30
+    while pathlib.Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pathlib.Path(f"/proc/{pid}").exists(), "the stopped server is left a zombie"
+
+
 def test_the_server_exits_by_itself_when_idle(tmp_path: pathlib.Path) -> None:
     with open(tmp_path / "idle.log", "wb") as log:
         server = subprocess.Popen(
@@ -141,3 +162,9 @@ def test_a_server_that_cannot_start_is_a_clear_error(home: pathlib.Path,
     with pytest.raises(_local.LocalServerError, match="exited while starting") as info:
         _local.ensure_server({"OAINB_HOME": str(home)})
     assert str(home / "server.log") in str(info.value)
+
+
+def test_the_session_server_stops_itself_if_the_test_run_is_killed(local_server: Any) -> None:
+    """The fixture's server has an idle timeout: a run killed hard cannot leave it forever."""
+    args = pathlib.Path(f"/proc/{local_server.pid}/cmdline").read_bytes().split(b"\0")
+    assert float(args[args.index(b"--idle-timeout") + 1]) > 0
