@@ -73,6 +73,15 @@ def _error_event_fields(payload: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _stream_error(payload: dict[str, Any], template: str, partial: Any) -> StreamError | None:
+    """The `StreamError` an error event stands for (`template` takes `{message}`), else None."""
+    error = _error_event_fields(payload)
+    if error is None:
+        return None
+    return StreamError(template.format(message=error["message"]), reply=partial,
+                       code=error["code"], param=error["param"])
+
+
 class ReplyStreamState:
     """Accumulate Responses stream events into a `Reply`, with no I/O.
 
@@ -125,15 +134,12 @@ class ReplyStreamState:
             payload = self._from_chat_chunk(payload)
             if payload is None:
                 return []
-        error = _error_event_fields(payload)
-        if error is not None:
+        failure = _stream_error(
+            payload, "The stream reported an error: {message}; the partial reply is on `.reply`.",
+            self.reply)
+        if failure is not None:
             self.done = True
-            raise StreamError(
-                f"The stream reported an error: {error['message']}; the partial reply is on `.reply`.",
-                reply=self.reply,
-                code=error["code"],
-                param=error["param"],
-            )
+            raise failure
         event = ReplyEvent.model_validate(payload)
         seq = event.sequence_number
         if self._starting_after is not None and seq is not None and seq <= self._starting_after:
@@ -293,15 +299,11 @@ class TranscriptStreamState:
         payload = _payload(sse, lambda: self.transcript)
         if not payload:
             return []
-        error = _error_event_fields(payload)
-        if error is not None:
+        failure = _stream_error(
+            payload, "The transcription stream reported an error: {message}.", self.transcript)
+        if failure is not None:
             self.done = True
-            raise StreamError(
-                f"The transcription stream reported an error: {error['message']}.",
-                reply=self.transcript,
-                code=error["code"],
-                param=error["param"],
-            )
+            raise failure
         event = TranscriptEvent.model_validate(payload)
         if event.type == "transcript.text.delta" and event.delta:
             self._text.append(event.delta)
@@ -366,15 +368,11 @@ class SpeechStreamState:
         payload = _payload(sse, lambda: self.clip)
         if not payload:
             return []
-        error = _error_event_fields(payload)
-        if error is not None:
+        failure = _stream_error(payload, "The speech stream reported an error: {message}.",
+                                self.clip)
+        if failure is not None:
             self.done = True
-            raise StreamError(
-                f"The speech stream reported an error: {error['message']}.",
-                reply=self.clip,
-                code=error["code"],
-                param=error["param"],
-            )
+            raise failure
         event = SpeechEvent.model_validate(payload)
         self.events.append(event)
         if event.type == "speech.audio.done":
